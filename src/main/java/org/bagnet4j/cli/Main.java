@@ -1,0 +1,50 @@
+package org.bagnet4j.cli;
+
+import java.lang.management.ManagementFactory;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import org.bagnet4j.kernels.VectorSupport;
+
+/**
+ * Entry point of {@code java -jar bagnet4j.jar}. A jar manifest cannot add a JDK module, so when the Vector API
+ * module is missing this relaunches the same java with the same JVM options plus
+ * {@code --add-modules jdk.incubator.vector}; options such as -Xmx given by the user carry over.
+ */
+public final class Main {
+    private static final String RELAUNCHED = "bagnet4j.relaunched";
+
+    private Main() {
+    }
+
+    public static void main(String[] args) {
+        if (VectorSupport.available()) {
+            System.exit(Commands.run(args, System.out, System.err));
+        }
+        if (Boolean.getBoolean(RELAUNCHED)) {
+            System.err.println("bagnet4j: the JVM has no " + VectorSupport.MODULE + " module; use a JDK 25 or later");
+            System.exit(2);
+        }
+        System.exit(relaunch(args));
+    }
+
+    private static int relaunch(String[] args) {
+        String java = ProcessHandle.current().info().command()
+                .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        List<String> command = new ArrayList<>();
+        command.add(java);
+        command.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
+        command.addAll(List.of("--add-modules", VectorSupport.MODULE, "-D" + RELAUNCHED + "=true",
+                "-cp", System.getProperty("java.class.path"), Main.class.getName()));
+        command.addAll(List.of(args));
+        try {
+            Process child = new ProcessBuilder(command).inheritIO().start();
+            Runtime.getRuntime().addShutdownHook(new Thread(child::destroy));
+            return child.waitFor();
+        } catch (Exception e) {
+            System.err.println("bagnet4j: cannot start " + java + " with the Vector API module: " + e.getMessage());
+            return 2;
+        }
+    }
+}

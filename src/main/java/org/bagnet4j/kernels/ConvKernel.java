@@ -1,0 +1,211 @@
+package org.bagnet4j.kernels;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorSpecies;
+
+import org.bagnet4j.BagNetException;
+import org.bagnet4j.tensor.Tensor;
+
+/**
+ * Valid (unpadded) k x k convolution with stride on NHWC tensors, computed as an implicit GEMM: every output
+ * pixel is a row whose reduction runs over k input rows of k * inChannels contiguous floats, so no im2col copy is
+ * made; a 1x1 convolution (and so the fully connected layer) is the case k = 1, a plain GEMM.
+ *
+ * <p>The micro-kernel keeps an {@link #MR} x {@link #NR} tile of outputs in registers ({@code MR x 4} vectors),
+ * broadcasts one input value per row and multiplies it with four weight vectors of a packed panel: an outer
+ * product with no horizontal reductions. The epilogue adds the bias (folded batchnorm), an optional residual
+ * (read through its own strides, which is BagNet's top-left crop of a larger shortcut) and an optional ReLU.
+ */
+public final class ConvKernel {
+    static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
+    static final int LANES = SPECIES.length();
+    /** Output rows (pixels) per micro-tile. */
+    public static final int MR = 4;
+    /** Output channels per micro-tile and per packed panel: four vectors. */
+    public static final int NR = 4 * LANES;
+    /** Output rows per task: a task reuses each weight panel for this many rows. */
+    private static final int ROWS_PER_TASK = 16 * MR;
+
+    private ConvKernel() {
+    }
+
+    /** Output shape of {@code layer} applied to {@code input}, as {batch, height, width, channels}. */
+    public static int[] outputShape(PackedConv layer, Tensor input) {
+        if (input.channels() != layer.inChannels) {
+            throw new BagNetException("convolution expects " + layer.inChannels + " input channels, got "
+                    + input.channels());
+        }
+        int h = layer.outputSize(input.height());
+        int w = layer.outputSize(input.width());
+        if (h < 1 || w < 1) {
+            throw new BagNetException("input " + input.height() + "x" + input.width() + " is smaller than the "
+                    + layer.kernel + "x" + layer.kernel + " kernel");
+        }
+        return new int[] {input.batch(), h, w, layer.outChannels};
+    }
+
+    /** Allocates the output and runs {@link #run}. */
+    public static Tensor apply(PackedConv layer, Tensor input, Tensor residual, boolean relu, Workers workers) {
+        int[] s = outputShape(layer, input);
+        Tensor out = Tensor.zeros(s[0], s[1], s[2], s[3]);
+        run(layer, input, out, residual, relu, workers);
+        return out;
+    }
+
+    /**
+     * out = [relu](conv(input) + bias [+ residual cropped to out's height and width]).
+     *
+     * @param residual null, or a tensor with out's batch and channels and at least its height and width
+     */
+    public static void run(PackedConv layer, Tensor input, Tensor out, Tensor residual, boolean relu,
+            Workers workers) {
+        int[] s = outputShape(layer, input);
+        if (out.batch() != s[0] || out.height() != s[1] || out.width() != s[2] || out.channels() != s[3]) {
+            throw new BagNetException("convolution output " + out + " does not match expected shape "
+                    + java.util.Arrays.toString(s));
+        }
+        if (residual != null && (residual.batch() != out.batch() || residual.channels() != out.channels()
+                || residual.height() < out.height() || residual.width() < out.width())) {
+            throw new BagNetException("residual " + residual + " cannot be added to " + out);
+        }
+        int rows = out.batch() * out.height() * out.width();
+        int rowTasks = (rows + ROWS_PER_TASK - 1) / ROWS_PER_TASK;
+        // Few rows (the fully connected layer): split the output channels too, so every core has work.
+        int panelGroups = Math.min(layer.panelCount, Math.max(1, (2 * workers.threads() + rowTasks - 1) / rowTasks));
+        int panelsPerGroup = (layer.panelCount + panelGroups - 1) / panelGroups;
+        Geometry g = new Geometry(layer, input, out, residual);
+        workers.parallelFor(rowTasks * panelGroups, task -> {
+            int rowStart = (task / panelGroups) * ROWS_PER_TASK;
+            int rowEnd = Math.min(rows, rowStart + ROWS_PER_TASK);
+            int panelStart = (task % panelGroups) * panelsPerGroup;
+            int panelEnd = Math.min(layer.panelCount, panelStart + panelsPerGroup);
+            runTask(layer, g, input.data(), out.data(), residual == null ? null : residual.data(), relu,
+                    rowStart, rowEnd, panelStart, panelEnd);
+        });
+    }
+
+    /** Maps an output row (pixel) to the offsets of its input window, its output and its residual. */
+    private record Geometry(int outHeight, int outWidth, int inHeight, int inWidth, int inChannels, int stride,
+            int outChannels, int resHeight, int resWidth) {
+        Geometry(PackedConv layer, Tensor in, Tensor out, Tensor res) {
+            this(out.height(), out.width(), in.height(), in.width(), in.channels(), layer.stride,
+                    out.channels(), res == null ? 0 : res.height(), res == null ? 0 : res.width());
+        }
+
+        int inputOffset(int row) {
+            int pixels = outHeight * outWidth;
+            int n = row / pixels;
+            int y = (row % pixels) / outWidth;
+            int x = row % outWidth;
+            return ((n * inHeight + y * stride) * inWidth + x * stride) * inChannels;
+        }
+
+        int residualOffset(int row) {
+            int pixels = outHeight * outWidth;
+            int n = row / pixels;
+            int y = (row % pixels) / outWidth;
+            int x = row % outWidth;
+            return ((n * resHeight + y) * resWidth + x) * outChannels;
+        }
+    }
+
+    private static void runTask(PackedConv layer, Geometry g, float[] in, float[] out, float[] res, boolean relu,
+            int rowStart, int rowEnd, int panelStart, int panelEnd) {
+        int[] inOff = new int[MR];
+        int[] outOff = new int[MR];
+        int[] resOff = new int[MR];
+        int reduction = layer.kernel * layer.kernel * layer.inChannels;
+        for (int panel = panelStart; panel < panelEnd; panel++) {
+            int col = panel * NR;
+            int validCols = Math.min(NR, layer.outChannels - col);
+            for (int m = rowStart; m < rowEnd; m += MR) {
+                int rows = Math.min(MR, rowEnd - m);
+                for (int r = 0; r < MR; r++) {
+                    // Rows past the end repeat the last row; their results are not stored.
+                    int row = m + Math.min(r, rows - 1);
+                    inOff[r] = g.inputOffset(row);
+                    outOff[r] = row * g.outChannels() + col;
+                    resOff[r] = res == null ? 0 : g.residualOffset(row) + col;
+                }
+                tile(in, inOff, g.inWidth() * g.inChannels(), layer.kernel, layer.kernel * layer.inChannels,
+                        layer.weights, panel * reduction * NR, layer.bias, col, out, outOff, rows, validCols,
+                        res, resOff, relu);
+            }
+        }
+    }
+
+    /** One MR x NR output tile: the hot loop, an outer product per reduction step. */
+    private static void tile(float[] in, int[] inOff, int inRowStride, int kernel, int segmentLength,
+            float[] w, int wOff, float[] bias, int col, float[] out, int[] outOff, int rows, int validCols,
+            float[] res, int[] resOff, boolean relu) {
+        FloatVector b0 = FloatVector.fromArray(SPECIES, bias, col);
+        FloatVector b1 = FloatVector.fromArray(SPECIES, bias, col + LANES);
+        FloatVector b2 = FloatVector.fromArray(SPECIES, bias, col + 2 * LANES);
+        FloatVector b3 = FloatVector.fromArray(SPECIES, bias, col + 3 * LANES);
+        FloatVector c00 = b0, c01 = b1, c02 = b2, c03 = b3;
+        FloatVector c10 = b0, c11 = b1, c12 = b2, c13 = b3;
+        FloatVector c20 = b0, c21 = b1, c22 = b2, c23 = b3;
+        FloatVector c30 = b0, c31 = b1, c32 = b2, c33 = b3;
+        int wp = wOff;
+        for (int segment = 0; segment < kernel; segment++) {
+            int shift = segment * inRowStride;
+            int p0 = inOff[0] + shift, p1 = inOff[1] + shift, p2 = inOff[2] + shift, p3 = inOff[3] + shift;
+            for (int k = 0; k < segmentLength; k++, wp += NR) {
+                FloatVector w0 = FloatVector.fromArray(SPECIES, w, wp);
+                FloatVector w1 = FloatVector.fromArray(SPECIES, w, wp + LANES);
+                FloatVector w2 = FloatVector.fromArray(SPECIES, w, wp + 2 * LANES);
+                FloatVector w3 = FloatVector.fromArray(SPECIES, w, wp + 3 * LANES);
+                FloatVector a = FloatVector.broadcast(SPECIES, in[p0 + k]);
+                c00 = a.fma(w0, c00); c01 = a.fma(w1, c01); c02 = a.fma(w2, c02); c03 = a.fma(w3, c03);
+                a = FloatVector.broadcast(SPECIES, in[p1 + k]);
+                c10 = a.fma(w0, c10); c11 = a.fma(w1, c11); c12 = a.fma(w2, c12); c13 = a.fma(w3, c13);
+                a = FloatVector.broadcast(SPECIES, in[p2 + k]);
+                c20 = a.fma(w0, c20); c21 = a.fma(w1, c21); c22 = a.fma(w2, c22); c23 = a.fma(w3, c23);
+                a = FloatVector.broadcast(SPECIES, in[p3 + k]);
+                c30 = a.fma(w0, c30); c31 = a.fma(w1, c31); c32 = a.fma(w2, c32); c33 = a.fma(w3, c33);
+            }
+        }
+        storeRow(c00, c01, c02, c03, out, outOff[0], validCols, res, resOff[0], relu);
+        if (rows > 1) {
+            storeRow(c10, c11, c12, c13, out, outOff[1], validCols, res, resOff[1], relu);
+        }
+        if (rows > 2) {
+            storeRow(c20, c21, c22, c23, out, outOff[2], validCols, res, resOff[2], relu);
+        }
+        if (rows > 3) {
+            storeRow(c30, c31, c32, c33, out, outOff[3], validCols, res, resOff[3], relu);
+        }
+    }
+
+    private static void storeRow(FloatVector v0, FloatVector v1, FloatVector v2, FloatVector v3, float[] out,
+            int outOff, int validCols, float[] res, int resOff, boolean relu) {
+        store(v0, out, outOff, validCols, res, resOff, relu);
+        store(v1, out, outOff + LANES, validCols - LANES, res, resOff + LANES, relu);
+        store(v2, out, outOff + 2 * LANES, validCols - 2 * LANES, res, resOff + 2 * LANES, relu);
+        store(v3, out, outOff + 3 * LANES, validCols - 3 * LANES, res, resOff + 3 * LANES, relu);
+    }
+
+    /** Epilogue for one vector of one row; {@code valid} lanes are real output channels (may be <= 0). */
+    private static void store(FloatVector v, float[] out, int outOff, int valid, float[] res, int resOff,
+            boolean relu) {
+        if (valid >= LANES) {
+            if (res != null) {
+                v = v.add(FloatVector.fromArray(SPECIES, res, resOff));
+            }
+            if (relu) {
+                v = v.max(0f);
+            }
+            v.intoArray(out, outOff);
+        } else if (valid > 0) {
+            VectorMask<Float> mask = SPECIES.indexInRange(0, valid);
+            if (res != null) {
+                v = v.add(FloatVector.fromArray(SPECIES, res, resOff, mask));
+            }
+            if (relu) {
+                v = v.max(0f);
+            }
+            v.intoArray(out, outOff, mask);
+        }
+    }
+}

@@ -1,0 +1,97 @@
+package org.bagnet4j.kernels;
+
+import org.bagnet4j.BagNetException;
+
+/**
+ * Convolution weights packed once, at load time, into the layout {@link ConvKernel}'s micro-kernel streams:
+ * output channels in panels of {@link ConvKernel#NR} columns; within a panel, one row of NR weights for every
+ * (ky, kx, input channel) in that order, so the reduction walks memory contiguously. The last panel is padded
+ * with zero columns, so the kernel never needs a scalar path for the weights.
+ */
+public final class PackedConv {
+    final int inChannels;
+    final int outChannels;
+    final int kernel;
+    final int stride;
+    final int panelCount;
+    /** [panel][ky][kx][inChannel][NR]. */
+    final float[] weights;
+    /** [panelCount * NR], zero-padded. */
+    final float[] bias;
+
+    private PackedConv(int inChannels, int outChannels, int kernel, int stride, float[] weights, float[] bias) {
+        this.inChannels = inChannels;
+        this.outChannels = outChannels;
+        this.kernel = kernel;
+        this.stride = stride;
+        this.panelCount = weights.length / (kernel * kernel * inChannels * ConvKernel.NR);
+        this.weights = weights;
+        this.bias = bias;
+    }
+
+    /**
+     * Packs weights given in PyTorch's layout [out][in][k][k].
+     *
+     * @param bias per output channel, or null for none
+     */
+    public static PackedConv pack(float[] weight, float[] bias, int outChannels, int inChannels, int kernel,
+            int stride) {
+        if (outChannels < 1 || inChannels < 1 || kernel < 1 || stride < 1) {
+            throw new BagNetException("bad convolution geometry: out " + outChannels + ", in " + inChannels
+                    + ", kernel " + kernel + ", stride " + stride);
+        }
+        int reduction = kernel * kernel * inChannels;
+        if (weight.length != (long) outChannels * reduction) {
+            throw new BagNetException("convolution weight has " + weight.length + " values, expected "
+                    + outChannels + "x" + inChannels + "x" + kernel + "x" + kernel);
+        }
+        if (bias != null && bias.length != outChannels) {
+            throw new BagNetException("convolution bias has " + bias.length + " values, expected " + outChannels);
+        }
+        int nr = ConvKernel.NR;
+        int panels = (outChannels + nr - 1) / nr;
+        float[] packed = new float[panels * reduction * nr];
+        for (int co = 0; co < outChannels; co++) {
+            int panelBase = (co / nr) * reduction * nr + co % nr;
+            for (int ci = 0; ci < inChannels; ci++) {
+                for (int ky = 0; ky < kernel; ky++) {
+                    for (int kx = 0; kx < kernel; kx++) {
+                        int k = (ky * kernel + kx) * inChannels + ci;
+                        packed[panelBase + k * nr] = weight[((co * inChannels + ci) * kernel + ky) * kernel + kx];
+                    }
+                }
+            }
+        }
+        float[] paddedBias = new float[panels * nr];
+        if (bias != null) {
+            System.arraycopy(bias, 0, paddedBias, 0, outChannels);
+        }
+        return new PackedConv(inChannels, outChannels, kernel, stride, packed, paddedBias);
+    }
+
+    public int inChannels() {
+        return inChannels;
+    }
+
+    public int outChannels() {
+        return outChannels;
+    }
+
+    public int kernel() {
+        return kernel;
+    }
+
+    public int stride() {
+        return stride;
+    }
+
+    /** Output size along one axis for a valid (unpadded) convolution of an input of the given size. */
+    public int outputSize(int inputSize) {
+        return inputSize < kernel ? 0 : (inputSize - kernel) / stride + 1;
+    }
+
+    /** Multiply-accumulates for one output pixel. */
+    public long macsPerPixel() {
+        return (long) kernel * kernel * inChannels * outChannels;
+    }
+}

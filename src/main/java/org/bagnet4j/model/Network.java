@@ -1,0 +1,87 @@
+package org.bagnet4j.model;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Function;
+
+import org.bagnet4j.BagNetConfig;
+import org.bagnet4j.kernels.ConvKernel;
+import org.bagnet4j.kernels.PackedConv;
+import org.bagnet4j.kernels.Pooling;
+import org.bagnet4j.kernels.Workers;
+import org.bagnet4j.tensor.Tensor;
+
+/**
+ * The BagNet forward pass over NHWC tensors, built from PyTorch state_dict parameters with every batchnorm folded
+ * and every weight packed once. Immutable: any number of threads may run it at once.
+ */
+public final class Network {
+    private final BagNetConfig config;
+    private final PackedConv stemPointwise;
+    private final PackedConv stemSpatial;
+    private final List<Bottleneck> blocks;
+    private final PackedConv classifier;
+
+    /**
+     * @param parameters returns the values of a state_dict tensor, by name, in C order; shapes must already have
+     *     been checked against {@link BagNetConfig#tensorShapes()}
+     */
+    public Network(BagNetConfig config, Function<String, float[]> parameters) {
+        this.config = config;
+        int stem = config.stemChannels();
+        this.stemPointwise = PackedConv.pack(parameters.apply("conv1.weight"), null, stem, config.inChannels(), 1, 1);
+        this.stemSpatial = convBn(parameters, "conv2.weight", "bn1", stem, stem, 3, 1);
+        List<Bottleneck> list = new ArrayList<>();
+        for (int s = 0; s < config.stages(); s++) {
+            int width = config.widths().get(s);
+            int out = BagNetConfig.EXPANSION * width;
+            int in = config.stageInputChannels(s);
+            for (int b = 0; b < config.blocks().get(s); b++) {
+                String p = "layer" + (s + 1) + "." + b + ".";
+                int stride = config.stride(s, b);
+                list.add(new Bottleneck(
+                        convBn(parameters, p + "conv1.weight", p + "bn1", width, in, 1, 1),
+                        convBn(parameters, p + "conv2.weight", p + "bn2", width, width, config.kernelSize(s, b), stride),
+                        convBn(parameters, p + "conv3.weight", p + "bn3", out, width, 1, 1),
+                        b == 0 ? convBn(parameters, p + "downsample.0.weight", p + "downsample.1", out, in, 1, stride)
+                                : null));
+                in = out;
+            }
+        }
+        this.blocks = List.copyOf(list);
+        this.classifier = PackedConv.pack(parameters.apply("fc.weight"), parameters.apply("fc.bias"),
+                config.numClasses(), config.featureChannels(), 1, 1);
+    }
+
+    private static PackedConv convBn(Function<String, float[]> parameters, String conv, String bn, int out, int in,
+            int kernel, int stride) {
+        BatchNorm.Folded f = BatchNorm.fold(parameters.apply(conv), out, parameters.apply(bn + ".weight"),
+                parameters.apply(bn + ".bias"), parameters.apply(bn + ".running_mean"),
+                parameters.apply(bn + ".running_var"));
+        return PackedConv.pack(f.weight(), f.bias(), out, in, kernel, stride);
+    }
+
+    public BagNetConfig config() {
+        return config;
+    }
+
+    /** The last feature map, [N, gh, gw, featureChannels]: one feature vector per image patch. */
+    public Tensor features(Tensor images, Workers workers) {
+        Tensor x = ConvKernel.apply(stemPointwise, images, null, false, workers);
+        x = ConvKernel.apply(stemSpatial, x, null, true, workers);
+        for (Bottleneck block : blocks) {
+            x = block.forward(x, workers);
+        }
+        return x;
+    }
+
+    /** Image-level class scores, [N, 1, 1, classes]: the grid is pooled before the (linear) classifier. */
+    public Tensor classScores(Tensor images, Workers workers) {
+        return ConvKernel.apply(classifier, Pooling.meanOverGrid(features(images, workers)), null, false, workers);
+    }
+
+    /** The patch-logit grid, [N, gh, gw, classes]: the classifier applied at every grid cell. */
+    public Tensor patchLogits(Tensor images, Workers workers) {
+        return ConvKernel.apply(classifier, features(images, workers), null, false, workers);
+    }
+}

@@ -1,0 +1,81 @@
+package org.bagnet4j.weights;
+
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Map;
+
+import org.bagnet4j.BagNetConfig;
+import org.bagnet4j.BagNetException;
+
+/**
+ * A converted BagNet: a safetensors file whose metadata holds the architecture and whose tensors are exactly the
+ * PyTorch state_dict of that architecture (float32, original names and shapes, no num_batches_tracked).
+ * Opening checks every name, shape and dtype before any weight is read.
+ */
+public final class ModelFile implements AutoCloseable {
+    private final SafetensorsFile file;
+    private final BagNetConfig config;
+
+    private ModelFile(SafetensorsFile file, BagNetConfig config) {
+        this.file = file;
+        this.config = config;
+    }
+
+    public static ModelFile open(Path path) {
+        SafetensorsFile file = SafetensorsFile.open(path);
+        try {
+            String where = path.getFileName() + ": ";
+            BagNetConfig config;
+            try {
+                config = BagNetConfig.fromMetadata(file.metadata());
+            } catch (BagNetException e) {
+                throw new BagNetException(where + e.getMessage());
+            }
+            Map<String, int[]> expected = config.tensorShapes();
+            for (Map.Entry<String, int[]> e : expected.entrySet()) {
+                SafetensorsFile.Entry entry = file.entries().get(e.getKey());
+                if (entry == null) {
+                    throw new BagNetException(where + "missing tensor '" + e.getKey() + "' (expected by its "
+                            + config.name() + " config)");
+                }
+                if (!Arrays.equals(entry.shape(), e.getValue())) {
+                    throw new BagNetException(where + "tensor '" + e.getKey() + "' has shape "
+                            + Arrays.toString(entry.shape()) + ", its " + config.name() + " config needs "
+                            + Arrays.toString(e.getValue()));
+                }
+                if (!entry.dtype().equals("F32")) {
+                    throw new BagNetException(where + "tensor '" + e.getKey() + "' has dtype " + entry.dtype()
+                            + "; bagnet4j reads F32 only");
+                }
+            }
+            for (String name : file.entries().keySet()) {
+                if (!expected.containsKey(name)) {
+                    throw new BagNetException(where + "unexpected tensor '" + name + "' (not part of its "
+                            + config.name() + " config)");
+                }
+            }
+            return new ModelFile(file, config);
+        } catch (RuntimeException e) {
+            file.close();
+            throw e;
+        }
+    }
+
+    public BagNetConfig config() {
+        return config;
+    }
+
+    public Map<String, String> metadata() {
+        return file.metadata();
+    }
+
+    /** The values of a state_dict tensor, C order. */
+    public float[] tensor(String name) {
+        return file.readFloats(name);
+    }
+
+    @Override
+    public void close() {
+        file.close();
+    }
+}

@@ -1,0 +1,238 @@
+package org.bagnet4j.weights;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.bagnet4j.BagNetException;
+
+/**
+ * Reads a safetensors file: an 8-byte little-endian header length, a JSON header naming every tensor's dtype,
+ * shape and byte range, then the raw little-endian data. Every claim of the header is checked against the real
+ * file size before anything is allocated, so a corrupt or truncated file fails with one line naming the problem.
+ */
+public final class SafetensorsFile implements AutoCloseable {
+    /** The reference implementation refuses larger headers too. */
+    private static final long MAX_HEADER_BYTES = 100L << 20;
+    private static final Map<String, Integer> DTYPE_BYTES = Map.ofEntries(Map.entry("BOOL", 1),
+            Map.entry("U8", 1), Map.entry("I8", 1), Map.entry("F8_E4M3", 1), Map.entry("F8_E5M2", 1),
+            Map.entry("I16", 2), Map.entry("U16", 2), Map.entry("F16", 2), Map.entry("BF16", 2),
+            Map.entry("I32", 4), Map.entry("U32", 4), Map.entry("F32", 4), Map.entry("F64", 8),
+            Map.entry("I64", 8), Map.entry("U64", 8));
+
+    /** One tensor of the header; offsets are relative to the start of the data section. */
+    public record Entry(String name, String dtype, int[] shape, long begin, long end) {
+        public long elements() {
+            long n = 1;
+            for (int d : shape) {
+                n *= d;
+            }
+            return n;
+        }
+    }
+
+    private final Path path;
+    private final FileChannel channel;
+    private final long dataStart;
+    private final Map<String, String> metadata;
+    private final Map<String, Entry> entries;
+
+    private SafetensorsFile(Path path, FileChannel channel, long dataStart, Map<String, String> metadata,
+            Map<String, Entry> entries) {
+        this.path = path;
+        this.channel = channel;
+        this.dataStart = dataStart;
+        this.metadata = metadata;
+        this.entries = entries;
+    }
+
+    /** Opens and validates the header of a safetensors file. */
+    public static SafetensorsFile open(Path path) {
+        FileChannel channel;
+        try {
+            channel = FileChannel.open(path, StandardOpenOption.READ);
+        } catch (NoSuchFileException e) {
+            throw new BagNetException("model file not found: " + path);
+        } catch (IOException e) {
+            throw new BagNetException("cannot open model file " + path + ": " + e.getMessage());
+        }
+        try {
+            return parse(path, channel);
+        } catch (RuntimeException e) {
+            closeQuietly(channel);
+            throw e;
+        }
+    }
+
+    private static SafetensorsFile parse(Path path, FileChannel channel) {
+        String where = path.getFileName() + ": ";
+        try {
+            long size = channel.size();
+            if (size < 8) {
+                throw new BagNetException(where + "file has " + size + " bytes, too short to be safetensors");
+            }
+            ByteBuffer lengthField = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+            readFully(channel, lengthField, 0);
+            long headerLength = lengthField.flip().getLong();
+            if (headerLength < 2 || headerLength > MAX_HEADER_BYTES || headerLength > size - 8) {
+                throw new BagNetException(where + "header length field says " + headerLength + " bytes but the file has "
+                        + (size - 8) + " after it (not a safetensors file, or truncated)");
+            }
+            ByteBuffer header = ByteBuffer.allocate((int) headerLength);
+            readFully(channel, header, 8);
+            Object json;
+            try {
+                json = Json.parse(new String(header.array(), StandardCharsets.UTF_8));
+            } catch (IllegalArgumentException e) {
+                throw new BagNetException(where + "corrupt safetensors header: " + e.getMessage());
+            }
+            if (!(json instanceof Map<?, ?> top)) {
+                throw new BagNetException(where + "corrupt safetensors header: not a JSON object");
+            }
+            long dataSize = size - 8 - headerLength;
+            Map<String, String> metadata = Map.of();
+            Map<String, Entry> entries = new LinkedHashMap<>();
+            for (Map.Entry<?, ?> e : top.entrySet()) {
+                String name = (String) e.getKey();
+                if (name.equals("__metadata__")) {
+                    metadata = parseMetadata(where, e.getValue());
+                } else {
+                    entries.put(name, parseEntry(where, name, e.getValue(), dataSize));
+                }
+            }
+            return new SafetensorsFile(path, channel, 8 + headerLength, metadata, Collections.unmodifiableMap(entries));
+        } catch (IOException e) {
+            throw new BagNetException(where + "cannot read: " + e.getMessage());
+        }
+    }
+
+    private static Map<String, String> parseMetadata(String where, Object value) {
+        if (!(value instanceof Map<?, ?> map)) {
+            throw new BagNetException(where + "__metadata__ is not a JSON object");
+        }
+        Map<String, String> metadata = new LinkedHashMap<>();
+        for (Map.Entry<?, ?> e : map.entrySet()) {
+            if (!(e.getValue() instanceof String s)) {
+                throw new BagNetException(where + "__metadata__ value of '" + e.getKey() + "' is not a string");
+            }
+            metadata.put((String) e.getKey(), s);
+        }
+        return Collections.unmodifiableMap(metadata);
+    }
+
+    private static Entry parseEntry(String where, String name, Object value, long dataSize) {
+        String at = where + "tensor '" + name + "': ";
+        if (!(value instanceof Map<?, ?> map)) {
+            throw new BagNetException(at + "header entry is not a JSON object");
+        }
+        if (!(map.get("dtype") instanceof String dtype) || !DTYPE_BYTES.containsKey(dtype)) {
+            throw new BagNetException(at + "unknown dtype " + map.get("dtype"));
+        }
+        if (!(map.get("shape") instanceof List<?> shapeList) || shapeList.size() > 8) {
+            throw new BagNetException(at + "shape is missing or not a list of at most 8 dimensions");
+        }
+        int[] shape = new int[shapeList.size()];
+        long elements = 1;
+        for (int i = 0; i < shape.length; i++) {
+            if (!(shapeList.get(i) instanceof Long d) || d < 0 || d > Integer.MAX_VALUE) {
+                throw new BagNetException(at + "bad shape " + shapeList);
+            }
+            shape[i] = (int) (long) d;
+            try {
+                elements = Math.multiplyExact(elements, d);
+            } catch (ArithmeticException overflow) {
+                elements = Long.MAX_VALUE;
+            }
+        }
+        if (!(map.get("data_offsets") instanceof List<?> offsets) || offsets.size() != 2
+                || !(offsets.get(0) instanceof Long begin) || !(offsets.get(1) instanceof Long end)
+                || begin < 0 || end < begin) {
+            throw new BagNetException(at + "bad data_offsets " + map.get("data_offsets"));
+        }
+        if (end > dataSize) {
+            throw new BagNetException(at + "data ends at byte " + end + " but the file holds only " + dataSize
+                    + " bytes of data (truncated file?)");
+        }
+        long width = DTYPE_BYTES.get(dtype);
+        if (elements > Long.MAX_VALUE / width || end - begin != elements * width) {
+            throw new BagNetException(at + "data_offsets span " + (end - begin) + " bytes but shape "
+                    + Arrays.toString(shape) + " of " + dtype + " needs " + (elements > Long.MAX_VALUE / width
+                            ? "more than the file" : Long.toString(elements * width)));
+        }
+        return new Entry(name, dtype, shape, begin, end);
+    }
+
+    public Path path() {
+        return path;
+    }
+
+    /** The {@code __metadata__} map (empty when absent). */
+    public Map<String, String> metadata() {
+        return metadata;
+    }
+
+    /** Every tensor entry, in header order. */
+    public Map<String, Entry> entries() {
+        return entries;
+    }
+
+    /** Reads a float32 tensor's values in C order. */
+    public float[] readFloats(String name) {
+        Entry e = entries.get(name);
+        if (e == null) {
+            throw new BagNetException(path.getFileName() + ": missing tensor '" + name + "'");
+        }
+        if (!e.dtype().equals("F32")) {
+            throw new BagNetException(path.getFileName() + ": tensor '" + name + "' has dtype " + e.dtype()
+                    + "; bagnet4j reads F32 only");
+        }
+        if (e.elements() > Integer.MAX_VALUE - 16) {
+            throw new BagNetException(path.getFileName() + ": tensor '" + name + "' is too large for one array");
+        }
+        float[] values = new float[(int) e.elements()];
+        if (values.length == 0) {
+            return values;
+        }
+        try {
+            ByteBuffer bytes = channel.map(FileChannel.MapMode.READ_ONLY, dataStart + e.begin(), e.end() - e.begin());
+            bytes.order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(values);
+        } catch (IOException ex) {
+            throw new BagNetException(path.getFileName() + ": cannot read tensor '" + name + "': " + ex.getMessage());
+        }
+        return values;
+    }
+
+    private static void readFully(FileChannel channel, ByteBuffer buffer, long position) throws IOException {
+        long pos = position;
+        while (buffer.hasRemaining()) {
+            int n = channel.read(buffer, pos);
+            if (n < 0) {
+                throw new IOException("unexpected end of file");
+            }
+            pos += n;
+        }
+    }
+
+    private static void closeQuietly(FileChannel channel) {
+        try {
+            channel.close();
+        } catch (IOException ignored) {
+            // already failing with a better message
+        }
+    }
+
+    @Override
+    public void close() {
+        closeQuietly(channel);
+    }
+}

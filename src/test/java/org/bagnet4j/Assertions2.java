@@ -1,0 +1,33 @@
+package org.bagnet4j;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Comparisons of float arrays by error relative to the reference's largest magnitude. */
+public final class Assertions2 {
+    private Assertions2() {
+    }
+
+    public static float maxAbs(float[] values) {
+        float max = 0;
+        for (float v : values) {
+            max = Math.max(max, Math.abs(v));
+        }
+        return max;
+    }
+
+    /** max |actual - expected| / max |expected|. */
+    public static double relativeError(float[] actual, float[] expected) {
+        assertThat(actual).hasSameSizeAs(expected);
+        double worst = 0;
+        for (int i = 0; i < actual.length; i++) {
+            worst = Math.max(worst, Math.abs((double) actual[i] - expected[i]));
+        }
+        double scale = maxAbs(expected);
+        return scale == 0 ? worst : worst / scale;
+    }
+
+    public static void assertClose(String what, float[] actual, float[] expected, double tolerance) {
+        double error = relativeError(actual, expected);
+        assertThat(error).as("%s: max |diff| / max |ref| = %.3g", what, error).isLessThanOrEqualTo(tolerance);
+    }
+}

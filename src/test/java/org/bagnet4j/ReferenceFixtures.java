@@ -1,0 +1,102 @@
+package org.bagnet4j;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import org.bagnet4j.tensor.Npy;
+
+/**
+ * PyTorch reference outputs, made on first use by weights-converter/make_reference.py and converted with
+ * weights-converter/convert.py (Debian's python3-torch), then cached under target/reference until the scripts
+ * change.
+ */
+public final class ReferenceFixtures {
+    public static final List<String> PRESETS = List.of("bagnet9", "bagnet17", "bagnet33");
+    private static final Path SCRIPTS = Path.of("weights-converter");
+    private static final List<String> CHECKPOINTS =
+            List.of("tiny", "tiny_wrapped", "tiny_zip", "bagnet9", "bagnet17", "bagnet33");
+    private static Path ready;
+
+    private ReferenceFixtures() {
+    }
+
+    public static String python() {
+        return System.getProperty("bagnet4j.python", "/usr/bin/python3");
+    }
+
+    /** The fixture directory, generated if missing or stale. */
+    public static synchronized Path dir() {
+        if (ready != null) {
+            return ready;
+        }
+        Path dir = Path.of(System.getProperty("bagnet4j.reference.dir", "target/reference"));
+        try {
+            String stamp = scriptsHash();
+            Path stampFile = dir.resolve("stamp");
+            if (!Files.exists(stampFile) || !Files.readString(stampFile).equals(stamp)) {
+                Files.createDirectories(dir);
+                Files.deleteIfExists(stampFile);
+                exec(List.of(python(), SCRIPTS.resolve("make_reference.py").toString(), dir.toString()));
+                for (String name : CHECKPOINTS) {
+                    exec(List.of(python(), SCRIPTS.resolve("convert.py").toString(),
+                            dir.resolve(name + ".pth.tar").toString(), dir.resolve(name + ".safetensors").toString()));
+                }
+                Files.writeString(stampFile, stamp);
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot make reference fixtures in " + dir + ": " + e, e);
+        }
+        ready = dir;
+        return dir;
+    }
+
+    public static Path model(String name) {
+        return dir().resolve(name + ".safetensors");
+    }
+
+    public static Path file(String name) {
+        return dir().resolve(name);
+    }
+
+    public static Npy.Array array(String name) {
+        return Npy.read(dir().resolve(name + ".npy"));
+    }
+
+    private static String scriptsHash() throws IOException {
+        try {
+            MessageDigest digest = MessageDigest.getInstance("SHA-256");
+            for (String script : List.of("bagnet_torch.py", "make_reference.py", "convert.py")) {
+                digest.update(Files.readAllBytes(SCRIPTS.resolve(script)));
+            }
+            return HexFormat.of().formatHex(digest.digest());
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Runs a command, failing with its output when it fails. */
+    public static String exec(List<String> command) throws IOException {
+        Process p = new ProcessBuilder(new ArrayList<>(command)).redirectErrorStream(true).start();
+        String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        try {
+            if (!p.waitFor(20, TimeUnit.MINUTES) || p.exitValue() != 0) {
+                throw new IllegalStateException(String.join(" ", command) + " failed"
+                        + (output.contains("No module named 'torch'")
+                                ? " (needs Debian's python3-torch and python3-numpy: apt-get install python3-torch)"
+                                : "") + ":\n" + output);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException(e);
+        }
+        return output;
+    }
+}

@@ -1,0 +1,102 @@
+package org.bagnet4j.kernels;
+
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.bagnet4j.Assertions2.assertClose;
+
+import java.util.Random;
+
+import org.bagnet4j.BagNetException;
+import org.bagnet4j.tensor.Tensor;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class ConvKernelTest {
+    static Tensor random(Random rnd, int n, int h, int w, int c) {
+        Tensor t = Tensor.zeros(n, h, w, c);
+        for (int i = 0; i < t.size(); i++) {
+            t.data()[i] = (float) rnd.nextGaussian();
+        }
+        return t;
+    }
+
+    static float[] randomArray(Random rnd, int size) {
+        float[] a = new float[size];
+        for (int i = 0; i < size; i++) {
+            a[i] = (float) rnd.nextGaussian();
+        }
+        return a;
+    }
+
+    /** Random shapes, odd ones included, every kernel/stride/epilogue combination, against the scalar twin. */
+    @ParameterizedTest
+    @ValueSource(ints = {1, 2})
+    void matchesScalarTwinOnRandomShapes(int threads) {
+        Random rnd = new Random(42 + threads);
+        Workers workers = new Workers(threads);
+        int[] channelChoices = {1, 3, 7, 16, 17, 33, 64, 65, 100, 129};
+        for (int trial = 0; trial < 60; trial++) {
+            int kernel = rnd.nextBoolean() ? 1 : 3;
+            int stride = 1 + rnd.nextInt(2);
+            int cin = channelChoices[rnd.nextInt(channelChoices.length)];
+            int cout = channelChoices[rnd.nextInt(channelChoices.length)];
+            int batch = 1 + rnd.nextInt(2);
+            int h = kernel + rnd.nextInt(12);
+            int w = kernel + rnd.nextInt(12);
+            Tensor in = random(rnd, batch, h, w, cin);
+            float[] weight = randomArray(rnd, cout * cin * kernel * kernel);
+            float[] bias = rnd.nextBoolean() ? randomArray(rnd, cout) : null;
+            int oh = (h - kernel) / stride + 1;
+            int ow = (w - kernel) / stride + 1;
+            Tensor residual = rnd.nextBoolean() ? random(rnd, batch, oh + rnd.nextInt(3), ow + rnd.nextInt(3), cout)
+                    : null;
+            boolean relu = rnd.nextBoolean();
+            PackedConv layer = PackedConv.pack(weight, bias, cout, cin, kernel, stride);
+            Tensor actual = ConvKernel.apply(layer, in, residual, relu, workers);
+            Tensor expected = ScalarKernels.conv(in, weight, bias, cout, kernel, stride, residual, relu);
+            assertClose("trial " + trial + ": k" + kernel + " s" + stride + " " + in + " -> " + cout
+                    + " residual " + residual + " relu " + relu, actual.data(), expected.data(), 1e-5);
+        }
+    }
+
+    /** The GEMM case (1x1, one pixel per row) at sizes with many row tiles and panels and ragged edges. */
+    @Test
+    void gemmWithRaggedTilesMatchesScalarTwin() {
+        Random rnd = new Random(7);
+        int[][] shapes = {{1, 2048, 1000}, {2, 64, 64}, {131, 70, 200}, {577, 256, 65}};
+        for (int[] s : shapes) {
+            Tensor a = random(rnd, 1, 1, s[0], s[1]);
+            float[] b = randomArray(rnd, s[2] * s[1]);
+            float[] bias = randomArray(rnd, s[2]);
+            Tensor actual = ConvKernel.apply(PackedConv.pack(b, bias, s[2], s[1], 1, 1), a, null, false,
+                    new Workers(2));
+            Tensor expected = ScalarKernels.conv(a, b, bias, s[2], 1, 1, null, false);
+            assertClose("gemm " + s[0] + "x" + s[1] + "x" + s[2], actual.data(), expected.data(), 1e-5);
+        }
+    }
+
+    @Test
+    void poolingMatchesScalarTwin() {
+        Random rnd = new Random(3);
+        for (int c : new int[] {1, 15, 16, 17, 2048}) {
+            Tensor in = random(rnd, 2, 5, 7, c);
+            assertClose("pool c=" + c, Pooling.meanOverGrid(in).data(), ScalarKernels.meanOverGrid(in).data(), 1e-6);
+        }
+    }
+
+    @Test
+    void rejectsMismatchedShapes() {
+        PackedConv layer = PackedConv.pack(new float[4 * 3 * 9], null, 4, 3, 3, 1);
+        Workers workers = new Workers(1);
+        assertThatThrownBy(() -> ConvKernel.apply(layer, Tensor.zeros(1, 5, 5, 2), null, false, workers))
+                .isInstanceOf(BagNetException.class).hasMessageContaining("expects 3 input channels");
+        assertThatThrownBy(() -> ConvKernel.apply(layer, Tensor.zeros(1, 2, 5, 3), null, false, workers))
+                .isInstanceOf(BagNetException.class).hasMessageContaining("smaller than the 3x3 kernel");
+        assertThatThrownBy(() -> ConvKernel.apply(layer, Tensor.zeros(1, 5, 5, 3), Tensor.zeros(1, 2, 3, 4), false,
+                workers)).isInstanceOf(BagNetException.class).hasMessageContaining("residual");
+        assertThatThrownBy(() -> PackedConv.pack(new float[5], null, 4, 3, 3, 1))
+                .isInstanceOf(BagNetException.class).hasMessageContaining("expected 4x3x3x3");
+        assertThatThrownBy(() -> new Workers(0)).isInstanceOf(BagNetException.class)
+                .hasMessageContaining("at least 1");
+    }
+}

@@ -1,0 +1,63 @@
+package org.bagnet4j.kernels;
+
+import org.bagnet4j.tensor.Tensor;
+
+/** Plain scalar twins of the Vector API kernels, straight from the definitions; for tests only. */
+public final class ScalarKernels {
+    private ScalarKernels() {
+    }
+
+    /**
+     * Valid convolution, weights in PyTorch layout [out][in][k][k], accumulated in double:
+     * out = [relu](conv(in) + bias [+ residual's top-left part]).
+     */
+    public static Tensor conv(Tensor in, float[] weight, float[] bias, int outChannels, int kernel, int stride,
+            Tensor residual, boolean relu) {
+        int cin = in.channels();
+        int oh = (in.height() - kernel) / stride + 1;
+        int ow = (in.width() - kernel) / stride + 1;
+        Tensor out = Tensor.zeros(in.batch(), oh, ow, outChannels);
+        for (int n = 0; n < in.batch(); n++) {
+            for (int y = 0; y < oh; y++) {
+                for (int x = 0; x < ow; x++) {
+                    for (int co = 0; co < outChannels; co++) {
+                        double sum = bias == null ? 0 : bias[co];
+                        for (int ci = 0; ci < cin; ci++) {
+                            for (int ky = 0; ky < kernel; ky++) {
+                                for (int kx = 0; kx < kernel; kx++) {
+                                    sum += (double) in.get(n, y * stride + ky, x * stride + kx, ci)
+                                            * weight[((co * cin + ci) * kernel + ky) * kernel + kx];
+                                }
+                            }
+                        }
+                        if (residual != null) {
+                            sum += residual.get(n, y, x, co);
+                        }
+                        if (relu) {
+                            sum = Math.max(0, sum);
+                        }
+                        out.data()[((n * oh + y) * ow + x) * outChannels + co] = (float) sum;
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Mean over all cells, per image and channel: [N, H, W, C] -> [N, 1, 1, C]. */
+    public static Tensor meanOverGrid(Tensor in) {
+        Tensor out = Tensor.zeros(in.batch(), 1, 1, in.channels());
+        for (int n = 0; n < in.batch(); n++) {
+            for (int c = 0; c < in.channels(); c++) {
+                double sum = 0;
+                for (int y = 0; y < in.height(); y++) {
+                    for (int x = 0; x < in.width(); x++) {
+                        sum += in.get(n, y, x, c);
+                    }
+                }
+                out.data()[n * in.channels() + c] = (float) (sum / (in.height() * in.width()));
+            }
+        }
+        return out;
+    }
+}
