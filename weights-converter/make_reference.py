@@ -1,9 +1,9 @@
 #!/usr/bin/python3
 """Make reference outputs for bagnet4j's tests, with PyTorch as the reference.
 
-usage: /usr/bin/python3 weights-converter/make_reference.py OUT_DIR
+usage: /usr/bin/python3 weights-converter/make_reference.py OUT_DIR [ARCH ...]
 
-For each preset (and a tiny custom config), builds the BagNet of bagnet_torch.py with seeded random
+For each preset (and a tiny custom config), or only the ARCHs named, builds the BagNet of bagnet_torch.py with seeded random
 weights and non-trivial batchnorm statistics, saves it as an official-style checkpoint (legacy
 serialization, plain state_dict with num_batches_tracked) as OUT_DIR/<arch>.pth.tar, and writes
 deterministic inputs and PyTorch's outputs as float32 .npy:
@@ -98,15 +98,19 @@ def make(cfg, seed, out_dir, flavours=False):
     print("%s: %d parameters" % (arch, parameters))
 
 def main():
-    if len(sys.argv) != 2:
-        print(__doc__.strip().splitlines()[2], file=sys.stderr)
+    known = ["tiny"] + list(PRESETS)
+    wanted = sys.argv[2:] or known
+    if len(sys.argv) < 2 or any(a not in known for a in wanted):
+        print(__doc__.strip().splitlines()[2] + "  (ARCH: %s)" % ", ".join(known), file=sys.stderr)
         return 2
     out_dir = sys.argv[1]
     os.makedirs(out_dir, exist_ok=True)
     torch.set_num_threads(os.cpu_count() or 1)
-    make(TINY, 1000, out_dir, flavours=True)
+    if "tiny" in wanted:
+        make(TINY, 1000, out_dir, flavours=True)
     for i, name in enumerate(PRESETS):
-        make(preset_config(name), 2000 + i, out_dir)
+        if name in wanted:
+            make(preset_config(name), 2000 + i, out_dir)
     return 0
 
 

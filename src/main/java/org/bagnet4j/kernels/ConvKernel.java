@@ -115,6 +115,7 @@ public final class ConvKernel {
         int[] inOff = new int[MR];
         int[] outOff = new int[MR];
         int[] resOff = new int[MR];
+        float[] scratch = new float[MR * NR];
         int reduction = layer.kernel * layer.kernel * layer.inChannels;
         for (int panel = panelStart; panel < panelEnd; panel++) {
             int col = panel * NR;
@@ -122,23 +123,38 @@ public final class ConvKernel {
             for (int m = rowStart; m < rowEnd; m += MR) {
                 int rows = Math.min(MR, rowEnd - m);
                 for (int r = 0; r < MR; r++) {
-                    // Rows past the end repeat the last row; their results are not stored.
+                    // Rows past the end repeat the last row; their results are not kept.
                     int row = m + Math.min(r, rows - 1);
                     inOff[r] = g.inputOffset(row);
                     outOff[r] = row * g.outChannels() + col;
                     resOff[r] = res == null ? 0 : g.residualOffset(row) + col;
                 }
+                // A full tile goes straight to the output; a ragged one through scratch, keeping the hot loop free
+                // of masks and branches.
+                boolean direct = rows == MR && validCols == NR;
+                float[] dst = direct ? out : scratch;
                 tile(in, inOff, g.inWidth() * g.inChannels(), layer.kernel, layer.kernel * layer.inChannels,
-                        layer.weights, panel * reduction * NR, layer.bias, col, out, outOff, rows, validCols,
-                        res, resOff, relu);
+                        layer.weights, panel * reduction * NR, layer.bias, col, dst,
+                        direct ? outOff[0] : 0, direct ? outOff[1] : NR, direct ? outOff[2] : 2 * NR,
+                        direct ? outOff[3] : 3 * NR);
+                if (!direct) {
+                    for (int r = 0; r < rows; r++) {
+                        System.arraycopy(scratch, r * NR, out, outOff[r], validCols);
+                    }
+                }
+                if (res != null || relu) {
+                    epilogue(out, outOff, rows, validCols, res, resOff, relu);
+                }
             }
         }
     }
 
-    /** One MR x NR output tile: the hot loop, an outer product per reduction step. */
+    /**
+     * One MR x NR tile of bias + convolution, stored unmasked to four row offsets of {@code dst}: the hot loop, an
+     * outer product per reduction step. No vector crosses a method boundary, so none is ever boxed.
+     */
     private static void tile(float[] in, int[] inOff, int inRowStride, int kernel, int segmentLength,
-            float[] w, int wOff, float[] bias, int col, float[] out, int[] outOff, int rows, int validCols,
-            float[] res, int[] resOff, boolean relu) {
+            float[] w, int wOff, float[] bias, int col, float[] dst, int d0, int d1, int d2, int d3) {
         FloatVector b0 = FloatVector.fromArray(SPECIES, bias, col);
         FloatVector b1 = FloatVector.fromArray(SPECIES, bias, col + LANES);
         FloatVector b2 = FloatVector.fromArray(SPECIES, bias, col + 2 * LANES);
@@ -166,46 +182,31 @@ public final class ConvKernel {
                 c30 = a.fma(w0, c30); c31 = a.fma(w1, c31); c32 = a.fma(w2, c32); c33 = a.fma(w3, c33);
             }
         }
-        storeRow(c00, c01, c02, c03, out, outOff[0], validCols, res, resOff[0], relu);
-        if (rows > 1) {
-            storeRow(c10, c11, c12, c13, out, outOff[1], validCols, res, resOff[1], relu);
-        }
-        if (rows > 2) {
-            storeRow(c20, c21, c22, c23, out, outOff[2], validCols, res, resOff[2], relu);
-        }
-        if (rows > 3) {
-            storeRow(c30, c31, c32, c33, out, outOff[3], validCols, res, resOff[3], relu);
-        }
+        c00.intoArray(dst, d0); c01.intoArray(dst, d0 + LANES);
+        c02.intoArray(dst, d0 + 2 * LANES); c03.intoArray(dst, d0 + 3 * LANES);
+        c10.intoArray(dst, d1); c11.intoArray(dst, d1 + LANES);
+        c12.intoArray(dst, d1 + 2 * LANES); c13.intoArray(dst, d1 + 3 * LANES);
+        c20.intoArray(dst, d2); c21.intoArray(dst, d2 + LANES);
+        c22.intoArray(dst, d2 + 2 * LANES); c23.intoArray(dst, d2 + 3 * LANES);
+        c30.intoArray(dst, d3); c31.intoArray(dst, d3 + LANES);
+        c32.intoArray(dst, d3 + 2 * LANES); c33.intoArray(dst, d3 + 3 * LANES);
     }
 
-    private static void storeRow(FloatVector v0, FloatVector v1, FloatVector v2, FloatVector v3, float[] out,
-            int outOff, int validCols, float[] res, int resOff, boolean relu) {
-        store(v0, out, outOff, validCols, res, resOff, relu);
-        store(v1, out, outOff + LANES, validCols - LANES, res, resOff + LANES, relu);
-        store(v2, out, outOff + 2 * LANES, validCols - 2 * LANES, res, resOff + 2 * LANES, relu);
-        store(v3, out, outOff + 3 * LANES, validCols - 3 * LANES, res, resOff + 3 * LANES, relu);
-    }
-
-    /** Epilogue for one vector of one row; {@code valid} lanes are real output channels (may be <= 0). */
-    private static void store(FloatVector v, float[] out, int outOff, int valid, float[] res, int resOff,
+    /** Adds the residual and applies ReLU to a finished tile, in place (it is still in L1). */
+    private static void epilogue(float[] out, int[] outOff, int rows, int validCols, float[] res, int[] resOff,
             boolean relu) {
-        if (valid >= LANES) {
-            if (res != null) {
-                v = v.add(FloatVector.fromArray(SPECIES, res, resOff));
+        for (int r = 0; r < rows; r++) {
+            for (int j = 0; j < validCols; j += LANES) {
+                VectorMask<Float> mask = SPECIES.indexInRange(j, validCols);
+                FloatVector v = FloatVector.fromArray(SPECIES, out, outOff[r] + j, mask);
+                if (res != null) {
+                    v = v.add(FloatVector.fromArray(SPECIES, res, resOff[r] + j, mask));
+                }
+                if (relu) {
+                    v = v.max(0f);
+                }
+                v.intoArray(out, outOff[r] + j, mask);
             }
-            if (relu) {
-                v = v.max(0f);
-            }
-            v.intoArray(out, outOff);
-        } else if (valid > 0) {
-            VectorMask<Float> mask = SPECIES.indexInRange(0, valid);
-            if (res != null) {
-                v = v.add(FloatVector.fromArray(SPECIES, res, resOff, mask));
-            }
-            if (relu) {
-                v = v.max(0f);
-            }
-            v.intoArray(out, outOff, mask);
         }
     }
 }

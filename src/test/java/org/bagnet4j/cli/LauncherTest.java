@@ -1,0 +1,25 @@
+package org.bagnet4j.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.util.List;
+
+import org.bagnet4j.ReferenceFixtures;
+import org.junit.jupiter.api.Test;
+
+/** The CLI starts without --add-modules typed by the user, and JVM options reach the relaunched JVM. */
+class LauncherTest {
+    @Test
+    void relaunchesWithTheVectorModuleAndKeepsJvmOptions() throws Exception {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        String classes = Path.of("target", "classes").toString();
+        String out = ReferenceFixtures.exec(List.of(java, "-Xmx96m", "-Dbagnet4j.probe=yes", "-cp", classes,
+                Main.class.getName(), "info", "--preset", "bagnet33"));
+        assertThat(out).contains("bagnet33", "18,310,184", "33 x 33 pixels");
+        Process p = new ProcessBuilder(java, "-Xmx96m", "-cp", classes, Main.class.getName(), "run").start();
+        String err = new String(p.getErrorStream().readAllBytes());
+        assertThat(p.waitFor()).isEqualTo(2);
+        assertThat(err).contains("bagnet4j: missing --model");
+    }
+}

@@ -1,0 +1,86 @@
+package org.bagnet4j.weights;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.bagnet4j.BagNetConfig;
+import org.bagnet4j.BagNetException;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ModelFileTest {
+    static final BagNetConfig SMALL = new BagNetConfig("small", 1, 4, List.of(2, 4), List.of(1, 2), List.of(2, 1),
+            List.of(1, 1), 3);
+
+    @TempDir
+    Path dir;
+
+    static Map<String, SafetensorsWriter.Tensor> tensorsOf(BagNetConfig config) {
+        Map<String, SafetensorsWriter.Tensor> tensors = new LinkedHashMap<>();
+        config.tensorShapes().forEach((name, shape) -> {
+            int size = 1;
+            for (int d : shape) {
+                size *= d;
+            }
+            float[] values = new float[size];
+            java.util.Arrays.fill(values, name.endsWith("running_var") ? 1f : 0.1f);
+            tensors.put(name, new SafetensorsWriter.Tensor(shape, values));
+        });
+        return tensors;
+    }
+
+    private Path write(Map<String, String> metadata, Map<String, SafetensorsWriter.Tensor> tensors) {
+        Path file = dir.resolve("m.safetensors");
+        SafetensorsWriter.write(file, metadata, tensors);
+        return file;
+    }
+
+    @Test
+    void opensAConsistentFile() {
+        try (ModelFile f = ModelFile.open(write(SMALL.toMetadata(), tensorsOf(SMALL)))) {
+            assertThat(f.config()).isEqualTo(SMALL);
+            assertThat(f.tensor("fc.bias")).hasSize(3);
+        }
+    }
+
+    @Test
+    void namesTheTensorThatDoesNotFit() {
+        var missing = tensorsOf(SMALL);
+        missing.remove("layer2.1.bn2.running_var");
+        assertThatThrownBy(() -> ModelFile.open(write(SMALL.toMetadata(), missing)))
+                .isInstanceOf(BagNetException.class).hasMessageContaining("missing tensor 'layer2.1.bn2.running_var'");
+
+        var extra = tensorsOf(SMALL);
+        extra.put("layer2.1.bn2.num_batches_tracked", new SafetensorsWriter.Tensor(new int[] {1}, new float[1]));
+        assertThatThrownBy(() -> ModelFile.open(write(SMALL.toMetadata(), extra)))
+                .hasMessageContaining("unexpected tensor 'layer2.1.bn2.num_batches_tracked'");
+
+        var wrong = tensorsOf(SMALL);
+        wrong.put("layer1.0.conv2.weight", new SafetensorsWriter.Tensor(new int[] {2, 2, 1, 1}, new float[4]));
+        assertThatThrownBy(() -> ModelFile.open(write(SMALL.toMetadata(), wrong)))
+                .hasMessageContaining("tensor 'layer1.0.conv2.weight' has shape [2, 2, 1, 1], its small config needs "
+                        + "[2, 2, 3, 3]");
+    }
+
+    @Test
+    void rejectsMissingOrMismatchedConfig() {
+        assertThatThrownBy(() -> ModelFile.open(write(Map.of(), tensorsOf(SMALL))))
+                .hasMessageContaining("no bagnet4j architecture metadata");
+        Map<String, String> meta = new LinkedHashMap<>(SMALL.toMetadata());
+        meta.put("bagnet4j.num_classes", "5");
+        assertThatThrownBy(() -> ModelFile.open(write(meta, tensorsOf(SMALL))))
+                .hasMessageContaining("tensor 'fc.weight' has shape [3, 16]");
+        meta.put("bagnet4j.num_classes", "many");
+        assertThatThrownBy(() -> ModelFile.open(write(meta, tensorsOf(SMALL))))
+                .hasMessageContaining("bagnet4j.num_classes = 'many' is not an integer");
+        meta.put("bagnet4j.num_classes", "3");
+        meta.put("bagnet4j.widths", "2000000000,4");
+        assertThatThrownBy(() -> ModelFile.open(write(meta, tensorsOf(SMALL))))
+                .hasMessageContaining("widths[0] = 2000000000 is outside");
+    }
+}
