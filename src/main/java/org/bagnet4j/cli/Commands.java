@@ -78,7 +78,7 @@ public final class Commands {
         }
         Tensor images = Tensor.fromNchw(input.data(), s[0], s[1], s[2], s[3]);
         long start = System.nanoTime();
-        if (options.flag("grid")) {
+        if (options.has("grid")) {
             Tensor grid = net.patchLogits(images);
             Npy.write(output, grid.shape(), grid.data());
         } else {
@@ -175,10 +175,6 @@ public final class Commands {
         }
 
         boolean has(String name) {
-            return values.containsKey(name);
-        }
-
-        boolean flag(String name) {
             return values.containsKey(name);
         }
 

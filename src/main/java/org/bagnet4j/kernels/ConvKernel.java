@@ -1,5 +1,7 @@
 package org.bagnet4j.kernels;
 
+import java.util.Arrays;
+
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
@@ -63,7 +65,7 @@ public final class ConvKernel {
         int[] s = outputShape(layer, input);
         if (out.batch() != s[0] || out.height() != s[1] || out.width() != s[2] || out.channels() != s[3]) {
             throw new BagNetException("convolution output " + out + " does not match expected shape "
-                    + java.util.Arrays.toString(s));
+                    + Arrays.toString(s));
         }
         if (residual != null && (residual.batch() != out.batch() || residual.channels() != out.channels()
                 || residual.height() < out.height() || residual.width() < out.width())) {

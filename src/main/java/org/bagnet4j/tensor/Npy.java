@@ -62,6 +62,9 @@ public final class Npy {
             for (int d : shape) {
                 count *= d;
             }
+            if (count > Integer.MAX_VALUE / 4) {
+                throw new BagNetException(where + "array of shape " + Arrays.toString(shape) + " is too large");
+            }
             if (count * 4 != fileSize - dataStart) {
                 throw new BagNetException(where + "shape " + Arrays.toString(shape) + " needs " + count * 4
                         + " bytes of data but the file has " + (fileSize - dataStart));
