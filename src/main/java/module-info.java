@@ -1,7 +1,9 @@
 /** bagnet4j: a pure-Java inference engine for BagNets. Needs {@code --add-modules jdk.incubator.vector}. */
 module org.bagnet4j {
     requires jdk.incubator.vector;
+    requires java.desktop;
     requires java.management;
+    requires java.xml;
 
     exports org.bagnet4j;
     exports org.bagnet4j.tensor;

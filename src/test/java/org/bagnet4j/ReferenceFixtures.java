@@ -21,6 +21,7 @@ import org.bagnet4j.tensor.Npy;
 public final class ReferenceFixtures {
     public static final List<String> PRESETS = List.of("bagnet9", "bagnet17", "bagnet33");
     private static final Path SCRIPTS = Path.of("weights-converter");
+    private static final Path PHOTOS = Path.of("src", "test", "resources", "photos");
     private static final List<String> CHECKPOINTS =
             List.of("tiny", "tiny_wrapped", "tiny_zip", "bagnet9", "bagnet17", "bagnet33");
     private static Path ready;
@@ -49,6 +50,10 @@ public final class ReferenceFixtures {
                     exec(List.of(python(), SCRIPTS.resolve("convert.py").toString(),
                             dir.resolve(name + ".pth.tar").toString(), dir.resolve(name + ".safetensors").toString()));
                 }
+                List<String> images = new ArrayList<>(List.of(python(), SCRIPTS.resolve("reference_images.py").toString(),
+                        dir.resolve("images").toString()));
+                photos().forEach(p -> images.add(p.toString()));
+                exec(images);
                 Files.writeString(stampFile, stamp);
             }
         } catch (IOException e) {
@@ -56,6 +61,24 @@ public final class ReferenceFixtures {
         }
         ready = dir;
         return dir;
+    }
+
+    /** The committed test photos, in name order (chelsea.png first: the variants are made from it). */
+    public static List<Path> photos() {
+        try (var files = Files.list(PHOTOS)) {
+            return files.filter(p -> !p.getFileName().toString().endsWith(".md")).sorted((a, b) -> {
+                boolean aFirst = a.getFileName().toString().startsWith("chelsea");
+                boolean bFirst = b.getFileName().toString().startsWith("chelsea");
+                return aFirst != bFirst ? (aFirst ? -1 : 1) : a.compareTo(b);
+            }).toList();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Reference images and their torchvision tensors, made by weights-converter/reference_images.py. */
+    public static Path images() {
+        return dir().resolve("images");
     }
 
     public static Path model(String name) {
@@ -73,7 +96,7 @@ public final class ReferenceFixtures {
     private static String scriptsHash() throws IOException {
         try {
             MessageDigest digest = MessageDigest.getInstance("SHA-256");
-            for (String script : List.of("bagnet_torch.py", "make_reference.py", "convert.py")) {
+            for (String script : List.of("bagnet_torch.py", "make_reference.py", "convert.py", "reference_images.py")) {
                 digest.update(Files.readAllBytes(SCRIPTS.resolve(script)));
             }
             return HexFormat.of().formatHex(digest.digest());

@@ -1,0 +1,99 @@
+package org.bagnet4j.image;
+
+import java.awt.color.ColorSpace;
+import java.awt.image.BufferedImage;
+import java.awt.image.IndexColorModel;
+import java.awt.image.Raster;
+
+import org.bagnet4j.BagNetException;
+
+/**
+ * An 8-bit RGB image, pixels interleaved row by row: the form PIL's {@code convert("RGB")} gives, which the
+ * torchvision pipeline starts from.
+ */
+public record RgbImage(int width, int height, byte[] rgb) {
+    public RgbImage {
+        if ((long) width * height * 3 != rgb.length) {
+            throw new BagNetException("RGB image " + width + "x" + height + " needs " + (long) width * height * 3
+                    + " bytes, got " + rgb.length);
+        }
+    }
+
+    /** Red, green or blue (channel 0..2) at (x, y), 0..255. */
+    public int get(int x, int y, int channel) {
+        return rgb[(y * width + x) * 3 + channel] & 0xff;
+    }
+
+    /**
+     * Converts any decoded image the way PIL's {@code convert("RGB")} does: palette entries are looked up, gray
+     * is copied to all three channels, alpha is dropped (not composited), 16-bit samples keep their high byte and
+     * 1/2/4-bit gray is stretched to 0..255, CMYK uses PIL's formula. Raw samples are used, so no colour management is applied (PIL applies
+     * none either).
+     */
+    public static RgbImage from(BufferedImage image) {
+        int w = image.getWidth();
+        int h = image.getHeight();
+        Raster raster = image.getRaster();
+        byte[] rgb = new byte[Math.multiplyExact(Math.multiplyExact(w, h), 3)];
+        int bands = raster.getNumBands();
+        int[] row = new int[w * bands];
+        if (image.getColorModel() instanceof IndexColorModel palette) {
+            for (int y = 0; y < h; y++) {
+                raster.getPixels(0, y, w, 1, row);
+                for (int x = 0; x < w; x++) {
+                    int i = row[x];
+                    int o = (y * w + x) * 3;
+                    rgb[o] = (byte) palette.getRed(i);
+                    rgb[o + 1] = (byte) palette.getGreen(i);
+                    rgb[o + 2] = (byte) palette.getBlue(i);
+                }
+            }
+            return new RgbImage(w, h, rgb);
+        }
+        int bits = raster.getSampleModel().getSampleSize(0);
+        if (image.getColorModel().getColorSpace().getType() == ColorSpace.TYPE_CMYK) {
+            return fromCmyk(raster, bits);
+        }
+        boolean gray = bands < 3;
+        for (int y = 0; y < h; y++) {
+            raster.getPixels(0, y, w, 1, row);
+            for (int x = 0; x < w; x++) {
+                int o = (y * w + x) * 3;
+                int p = x * bands;
+                for (int c = 0; c < 3; c++) {
+                    rgb[o + c] = (byte) to8Bit(row[p + (gray ? 0 : c)], bits);
+                }
+            }
+        }
+        return new RgbImage(w, h, rgb);
+    }
+
+    /** CMYK as PIL converts it: with n = 255 - k, each of r, g, b = n - ink * n / 255 (PIL's rounding). */
+    private static RgbImage fromCmyk(Raster raster, int bits) {
+        int w = raster.getWidth();
+        int h = raster.getHeight();
+        byte[] rgb = new byte[Math.multiplyExact(Math.multiplyExact(w, h), 3)];
+        int[] row = new int[w * 4];
+        for (int y = 0; y < h; y++) {
+            raster.getPixels(0, y, w, 1, row);
+            for (int x = 0; x < w; x++) {
+                int nk = 255 - to8Bit(row[x * 4 + 3], bits);
+                for (int c = 0; c < 3; c++) {
+                    int t = to8Bit(row[x * 4 + c], bits) * nk + 128;
+                    rgb[(y * w + x) * 3 + c] = (byte) Math.max(0, nk - (((t >> 8) + t) >> 8));
+                }
+            }
+        }
+        return new RgbImage(w, h, rgb);
+    }
+
+    private static int to8Bit(int sample, int bits) {
+        if (bits == 8) {
+            return sample;
+        }
+        if (bits > 8) {
+            return sample >>> (bits - 8);
+        }
+        return sample * 255 / ((1 << bits) - 1);
+    }
+}
