@@ -1,9 +1,13 @@
 package org.bagnet4j;
 
+import java.awt.image.BufferedImage;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 
+import org.bagnet4j.image.ImageDecoder;
+import org.bagnet4j.image.RgbImage;
 import org.bagnet4j.kernels.VectorSupport;
 import org.bagnet4j.kernels.Workers;
 import org.bagnet4j.model.Network;
@@ -15,6 +19,7 @@ import org.bagnet4j.weights.ModelFile;
  *
  * <pre>{@code
  * BagNet model = BagNet.load(Path.of("bagnet33.safetensors"));
+ * List<Prediction> top5 = model.classify(Path.of("cat.jpg"));
  * float[][] scores = model.classScores(images);   // images: NHWC, normalized
  * Tensor grid = model.patchLogits(images);         // [N, gh, gw, classes]
  * }</pre>
@@ -23,11 +28,15 @@ public final class BagNet {
     private final Network network;
     private final Map<String, String> metadata;
     private final Workers workers;
+    private final Labels labels;
+    private final Preprocessing preprocessing;
 
     private BagNet(Network network, Map<String, String> metadata, Workers workers) {
         this.network = network;
-        this.metadata = metadata;
+        this.metadata = Map.copyOf(metadata);
         this.workers = workers;
+        this.labels = Labels.forModel(metadata, network.config().numClasses());
+        this.preprocessing = Preprocessing.imagenet();
     }
 
     /** Loads a model converted by weights-converter/convert.py, using every core. */
@@ -73,6 +82,46 @@ public final class BagNet {
     /** The model file's metadata. */
     public Map<String, String> metadata() {
         return metadata;
+    }
+
+    /** Class names, in class-index order. */
+    public Labels labels() {
+        return labels;
+    }
+
+    /** How {@link #classify} and {@link #preprocess} turn an image into input: ImageNet evaluation by default. */
+    public Preprocessing preprocessing() {
+        return preprocessing;
+    }
+
+    /** Decodes an image file (JPEG, PNG, BMP, GIF; EXIF orientation applied) and preprocesses it: [1, h, w, 3]. */
+    public Tensor preprocess(Path image) {
+        return preprocessing.apply(ImageDecoder.read(image));
+    }
+
+    /** Preprocesses an image (alpha dropped, as PIL's convert("RGB") does): [1, h, w, 3]. */
+    public Tensor preprocess(BufferedImage image) {
+        return preprocessing.apply(RgbImage.from(image));
+    }
+
+    /** The five most likely classes of an image file, best first. */
+    public List<Prediction> classify(Path image) {
+        return classify(image, 5);
+    }
+
+    /** The {@code topK} most likely classes of an image file, best first. */
+    public List<Prediction> classify(Path image, int topK) {
+        return Prediction.top(classScores(preprocess(image))[0], labels, topK);
+    }
+
+    /** The five most likely classes of an image, best first. */
+    public List<Prediction> classify(BufferedImage image) {
+        return classify(image, 5);
+    }
+
+    /** The {@code topK} most likely classes of an image, best first. */
+    public List<Prediction> classify(BufferedImage image, int topK) {
+        return Prediction.top(classScores(preprocess(image))[0], labels, topK);
     }
 
     /** Side of the square patch each grid cell sees (9, 17 or 33 for the presets). */

@@ -54,6 +54,11 @@ public final class ReferenceFixtures {
                         dir.resolve("images").toString()));
                 photos().forEach(p -> images.add(p.toString()));
                 exec(images);
+                List<String> classify = new ArrayList<>(List.of(python(),
+                        SCRIPTS.resolve("reference_classify.py").toString(), dir.resolve("bagnet33.pth.tar").toString(),
+                        dir.resolve("classify_bagnet33.npy").toString()));
+                photos().forEach(p -> classify.add(p.toString()));
+                exec(classify);
                 Files.writeString(stampFile, stamp);
             }
         } catch (IOException e) {
@@ -96,7 +101,8 @@ public final class ReferenceFixtures {
     private static String scriptsHash() throws IOException {
         try {
             MessageDigest digest = MessageDigest.getInstance("SHA-256");
-            for (String script : List.of("bagnet_torch.py", "make_reference.py", "convert.py", "reference_images.py")) {
+            for (String script : List.of("bagnet_torch.py", "make_reference.py", "convert.py", "reference_images.py",
+                    "reference_classify.py")) {
                 digest.update(Files.readAllBytes(SCRIPTS.resolve(script)));
             }
             return HexFormat.of().formatHex(digest.digest());

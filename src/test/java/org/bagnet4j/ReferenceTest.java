@@ -1,14 +1,14 @@
 package org.bagnet4j;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.bagnet4j.Assertions2.assertClose;
-import static org.bagnet4j.Assertions2.relativeError;
+import static org.bagnet4j.Compare.assertClose;
+import static org.bagnet4j.Compare.relativeError;
+import static org.bagnet4j.Compare.topK;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.util.Arrays;
 import java.util.Map;
-import java.util.stream.IntStream;
 
 import org.bagnet4j.tensor.Npy;
 import org.bagnet4j.tensor.Tensor;
@@ -81,11 +81,6 @@ class ReferenceTest {
             System.arraycopy(rows[n], 0, flat, n * rows[n].length, rows[n].length);
         }
         return flat;
-    }
-
-    static int[] topK(float[] values, int k) {
-        return IntStream.range(0, values.length).boxed()
-                .sorted((a, b) -> Float.compare(values[b], values[a])).limit(k).mapToInt(Integer::intValue).toArray();
     }
 
     static float[] gridMean(Tensor grid) {

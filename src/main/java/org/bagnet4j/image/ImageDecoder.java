@@ -5,7 +5,9 @@ import java.awt.color.ICC_ColorSpace;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Locale;
 
 import javax.imageio.ImageIO;
@@ -53,13 +55,19 @@ public final class ImageDecoder {
                 long pixels = (long) width * height;
                 if (pixels > maxPixels) {
                     throw new BagNetException(String.format(Locale.ROOT,
-                            "%s: image is %dx%d (%.0f megapixels), above the limit of %.0f megapixels", file, width,
-                            height, pixels / 1e6, maxPixels / 1e6));
+                            "%s: image is %dx%d = %,d pixels, above the limit of %,d pixels", file, width, height,
+                            pixels, maxPixels));
                 }
                 if (width < 1 || height < 1) {
                     throw new BagNetException(file + ": image has no pixels");
                 }
+                List<String> warnings = new ArrayList<>();
+                reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
                 RgbImage image = decode(reader);
+                if (!warnings.isEmpty()) {
+                    // ImageIO fills missing data and only warns; PIL refuses truncated files, and so do we.
+                    throw new BagNetException(file + ": corrupt or truncated image (" + warnings.getFirst() + ")");
+                }
                 return format.equals("jpeg") ? Exif.apply(image, Exif.orientation(file)) : image;
             } finally {
                 reader.dispose();

@@ -60,6 +60,25 @@ public final class Tensor {
         return t;
     }
 
+    /** Joins tensors of equal height, width and channels along the batch axis. */
+    public static Tensor concat(java.util.List<Tensor> parts) {
+        Tensor first = parts.getFirst();
+        int batch = 0;
+        for (Tensor t : parts) {
+            if (t.height != first.height || t.width != first.width || t.channels != first.channels) {
+                throw new BagNetException("cannot batch " + t + " with " + first);
+            }
+            batch += t.batch;
+        }
+        Tensor out = zeros(batch, first.height, first.width, first.channels);
+        int offset = 0;
+        for (Tensor t : parts) {
+            System.arraycopy(t.data, 0, out.data, offset, t.data.length);
+            offset += t.data.length;
+        }
+        return out;
+    }
+
     static int checkedSize(int batch, int height, int width, int channels) {
         if (batch <= 0 || height <= 0 || width <= 0 || channels <= 0) {
             throw new BagNetException("tensor shape " + shapeString(batch, height, width, channels)

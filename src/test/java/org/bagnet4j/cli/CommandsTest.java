@@ -1,7 +1,7 @@
 package org.bagnet4j.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.bagnet4j.Assertions2.assertClose;
+import static org.bagnet4j.Compare.assertClose;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;

@@ -1,7 +1,7 @@
 package org.bagnet4j.kernels;
 
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.bagnet4j.Assertions2.assertClose;
+import static org.bagnet4j.Compare.assertClose;
 
 import java.util.Random;
 

@@ -1,6 +1,6 @@
 package org.bagnet4j.model;
 
-import static org.bagnet4j.Assertions2.assertClose;
+import static org.bagnet4j.Compare.assertClose;
 
 import java.util.Random;
 

@@ -2,9 +2,9 @@ package org.bagnet4j;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** Comparisons of float arrays by error relative to the reference's largest magnitude. */
-public final class Assertions2 {
-    private Assertions2() {
+/** Comparisons of float arrays: error relative to the reference's largest magnitude, rankings. */
+public final class Compare {
+    private Compare() {
     }
 
     public static float maxAbs(float[] values) {
@@ -29,5 +29,11 @@ public final class Assertions2 {
     public static void assertClose(String what, float[] actual, float[] expected, double tolerance) {
         double error = relativeError(actual, expected);
         assertThat(error).as("%s: max |diff| / max |ref| = %.3g", what, error).isLessThanOrEqualTo(tolerance);
+    }
+
+    /** Indices of the k largest values, largest first. */
+    public static int[] topK(float[] values, int k) {
+        return java.util.stream.IntStream.range(0, values.length).boxed()
+                .sorted((a, b) -> Float.compare(values[b], values[a])).limit(k).mapToInt(Integer::intValue).toArray();
     }
 }

@@ -1,0 +1,190 @@
+package org.bagnet4j.cli;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.stream.Stream;
+
+import org.bagnet4j.BagNet;
+import org.bagnet4j.BagNetException;
+import org.bagnet4j.Prediction;
+import org.bagnet4j.Preprocessing;
+import org.bagnet4j.image.ImageDecoder;
+import org.bagnet4j.tensor.Tensor;
+import org.bagnet4j.weights.Json;
+
+/**
+ * {@code classify}: the top-K classes of image files. Unreadable files are reported one per line and skipped;
+ * images are run in batches of equal size.
+ */
+final class ClassifyCommand {
+    private static final Set<String> IMAGE_EXTENSIONS = Set.of("jpg", "jpeg", "png", "bmp", "gif");
+
+    /** One image's input, or why it has none. */
+    private record Item(Path file, Tensor input, double preprocessMs, String error) {
+    }
+
+    private ClassifyCommand() {
+    }
+
+    static int run(String[] args, PrintStream out, PrintStream err) {
+        Options options = Options.parse(args, Set.of("json", "no-resize"),
+                Set.of("model", "top", "json", "batch", "threads", "resize", "crop", "no-resize", "max-pixels"));
+        if (options.positional().isEmpty()) {
+            throw new UsageException("classify needs at least one image or folder");
+        }
+        int top = options.intValue("top", 5, 1);
+        int batch = options.intValue("batch", 1, 1);
+        int threads = options.intValue("threads", Runtime.getRuntime().availableProcessors(), 1);
+        long maxPixels = options.intValue("max-pixels", (int) ImageDecoder.DEFAULT_MAX_PIXELS, 1);
+        boolean json = options.has("json");
+        List<String> failures = new ArrayList<>();
+        List<Path> files = collect(options.positional(), failures);
+        BagNet model = BagNet.load(Path.of(options.required("model")), threads);
+        Preprocessing prep = sizing(options, model.preprocessing());
+        top = Math.min(top, model.config().numClasses());
+
+        Progress progress = new Progress(err, files.size(), Progress.wanted(files.size()));
+        failures.forEach(f -> progress.println("bagnet4j: " + f));
+        int failed = failures.size();
+        int done = 0;
+        for (int start = 0; start < files.size(); start += batch) {
+            List<Item> items = new ArrayList<>();
+            for (Path file : files.subList(start, Math.min(files.size(), start + batch))) {
+                items.add(prepare(file, prep, maxPixels));
+            }
+            for (List<Item> group : groupBySize(items, progress)) {
+                failed += classifyGroup(model, group, top, json, out, progress);
+            }
+            failed += (int) items.stream().filter(i -> i.error() != null).count();
+            done += items.size();
+            progress.update(done, "images");
+        }
+        if (files.isEmpty() && failures.isEmpty()) {
+            err.println("bagnet4j: no images found");
+            return 1;
+        }
+        return failed > 0 ? 1 : 0;
+    }
+
+    private static Preprocessing sizing(Options options, Preprocessing base) {
+        if (options.has("no-resize")) {
+            if (options.has("resize") || options.has("crop")) {
+                throw new UsageException("--no-resize cannot be combined with --resize or --crop");
+            }
+            return base.withSize(0, 0);
+        }
+        return base.withSize(options.intValue("resize", base.resize(), 1), options.intValue("crop", base.crop(), 1));
+    }
+
+    /** Files as given, folders searched recursively for image files, in name order. */
+    private static List<Path> collect(List<String> args, List<String> failures) {
+        List<Path> files = new ArrayList<>();
+        for (String arg : args) {
+            Path path = Path.of(arg);
+            if (Files.isDirectory(path)) {
+                try (Stream<Path> walk = Files.walk(path)) {
+                    List<Path> found = walk.filter(Files::isRegularFile).filter(ClassifyCommand::isImageName).sorted()
+                            .toList();
+                    if (found.isEmpty()) {
+                        failures.add(arg + ": no images (" + String.join(", ", IMAGE_EXTENSIONS) + ") in this folder");
+                    }
+                    files.addAll(found);
+                } catch (IOException | UncheckedIOException e) {
+                    failures.add(arg + ": cannot list folder (" + e.getMessage() + ")");
+                }
+            } else if (Files.exists(path)) {
+                files.add(path);
+            } else {
+                failures.add(arg + ": file not found");
+            }
+        }
+        return files;
+    }
+
+    private static boolean isImageName(Path p) {
+        String name = p.getFileName().toString();
+        int dot = name.lastIndexOf('.');
+        return dot > 0 && IMAGE_EXTENSIONS.contains(name.substring(dot + 1).toLowerCase(Locale.ROOT));
+    }
+
+    private static Item prepare(Path file, Preprocessing prep, long maxPixels) {
+        long start = System.nanoTime();
+        try {
+            Tensor input = prep.apply(ImageDecoder.read(file, maxPixels));
+            return new Item(file, input, (System.nanoTime() - start) / 1e6, null);
+        } catch (BagNetException e) {
+            return new Item(file, null, 0, e.getMessage());
+        } catch (OutOfMemoryError e) {
+            return new Item(file, null, 0, file + ": out of memory while decoding; give java more heap (-Xmx)");
+        }
+    }
+
+    /** Readable items grouped by input size (consecutive runs), failures reported. */
+    private static List<List<Item>> groupBySize(List<Item> items, Progress progress) {
+        List<List<Item>> groups = new ArrayList<>();
+        for (Item item : items) {
+            if (item.error() != null) {
+                progress.println("bagnet4j: " + item.error());
+                continue;
+            }
+            List<Item> last = groups.isEmpty() ? null : groups.getLast();
+            if (last != null && last.getFirst().input().height() == item.input().height()
+                    && last.getFirst().input().width() == item.input().width()) {
+                last.add(item);
+            } else {
+                groups.add(new ArrayList<>(List.of(item)));
+            }
+        }
+        return groups;
+    }
+
+    /** Runs one batch; returns how many of its images failed. */
+    private static int classifyGroup(BagNet model, List<Item> group, int top, boolean json, PrintStream out,
+            Progress progress) {
+        long start = System.nanoTime();
+        float[][] scores;
+        try {
+            scores = model.classScores(Tensor.concat(group.stream().map(Item::input).toList()));
+        } catch (BagNetException e) {
+            group.forEach(item -> progress.println("bagnet4j: " + item.file() + ": " + e.getMessage()));
+            return group.size();
+        }
+        double forwardMs = (System.nanoTime() - start) / 1e6 / group.size();
+        for (int n = 0; n < group.size(); n++) {
+            Item item = group.get(n);
+            List<Prediction> ranked = Prediction.top(scores[n], model.labels(), top);
+            double ms = item.preprocessMs() + forwardMs;
+            out.print(json ? toJson(item.file(), ranked, ms) : toText(item.file(), ranked));
+        }
+        out.flush();
+        return 0;
+    }
+
+    private static String toText(Path file, List<Prediction> ranked) {
+        StringBuilder sb = new StringBuilder(file.toString()).append('\n');
+        for (int i = 0; i < ranked.size(); i++) {
+            Prediction p = ranked.get(i);
+            sb.append(String.format(Locale.ROOT, "  %2d. %-32s %6.2f%%  logit %8.3f  (class %d)%n", i + 1, p.label(),
+                    100 * p.probability(), p.logit(), p.index()));
+        }
+        return sb.toString();
+    }
+
+    static String toJson(Path file, List<Prediction> ranked, double ms) {
+        StringBuilder sb = new StringBuilder("{\"file\":").append(Json.quote(file.toString())).append(",\"top\":[");
+        for (int i = 0; i < ranked.size(); i++) {
+            Prediction p = ranked.get(i);
+            sb.append(i == 0 ? "" : ",").append(String.format(Locale.ROOT,
+                    "{\"index\":%d,\"label\":%s,\"probability\":%.6g,\"logit\":%.6g}", p.index(), Json.quote(p.label()),
+                    p.probability(), p.logit()));
+        }
+        return sb.append(String.format(Locale.ROOT, "],\"ms\":%.1f}%n", ms)).toString();
+    }
+}

@@ -1,0 +1,81 @@
+package org.bagnet4j.cli;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/** A command's {@code --name value} options, {@code --switch} flags and positional arguments. */
+final class Options {
+    private final Map<String, String> values = new LinkedHashMap<>();
+    private final List<String> positional = new ArrayList<>();
+
+    /**
+     * @param switches option names that take no value
+     * @param allowed every option name the command knows (switches included)
+     */
+    static Options parse(String[] args, Set<String> switches, Set<String> allowed) {
+        Options o = new Options();
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            if (!a.startsWith("--") || a.equals("--")) {
+                o.positional.add(a);
+                continue;
+            }
+            String name = a.substring(2);
+            String value = null;
+            int eq = name.indexOf('=');
+            if (eq >= 0) {
+                value = name.substring(eq + 1);
+                name = name.substring(0, eq);
+            }
+            if (!allowed.contains(name)) {
+                throw new UsageException("unknown option --" + name);
+            }
+            if (switches.contains(name)) {
+                value = "true";
+            } else if (value == null) {
+                if (i + 1 >= args.length) {
+                    throw new UsageException("option --" + name + " needs a value");
+                }
+                value = args[++i];
+            }
+            o.values.put(name, value);
+        }
+        return o;
+    }
+
+    boolean has(String name) {
+        return values.containsKey(name);
+    }
+
+    String required(String name) {
+        String v = values.get(name);
+        if (v == null) {
+            throw new UsageException("missing --" + name);
+        }
+        return v;
+    }
+
+    /** A whole number option of at least {@code min}, or the fallback when absent. */
+    int intValue(String name, int fallback, int min) {
+        String v = values.get(name);
+        if (v == null) {
+            return fallback;
+        }
+        try {
+            int n = Integer.parseInt(v.trim());
+            if (n < min) {
+                throw new UsageException("--" + name + " must be at least " + min + ", got " + n);
+            }
+            return n;
+        } catch (NumberFormatException e) {
+            throw new UsageException("--" + name + " needs a whole number, got '" + v + "'");
+        }
+    }
+
+    List<String> positional() {
+        return positional;
+    }
+}

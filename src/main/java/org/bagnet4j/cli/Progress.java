@@ -1,0 +1,46 @@
+package org.bagnet4j.cli;
+
+import java.io.PrintStream;
+import java.util.Locale;
+
+/** A one-line progress bar redrawn on stderr, shown only when there is a terminal to see it. */
+final class Progress {
+    private static final int WIDTH = 30;
+    private final PrintStream err;
+    private final int total;
+    private final boolean visible;
+    private final long start = System.nanoTime();
+
+    Progress(PrintStream err, int total, boolean visible) {
+        this.err = err;
+        this.total = total;
+        this.visible = visible;
+    }
+
+    /** Visible when more than a handful of items are processed and the process talks to a terminal. */
+    static boolean wanted(int items) {
+        return items > 8 && System.console() != null && System.console().isTerminal();
+    }
+
+    /** Prints a line (e.g. a skipped file) above the bar. */
+    void println(String line) {
+        if (visible) {
+            err.print("\r" + " ".repeat(WIDTH + 40) + "\r");
+        }
+        err.println(line);
+    }
+
+    void update(int done, String what) {
+        if (!visible) {
+            return;
+        }
+        int filled = total == 0 ? WIDTH : done * WIDTH / total;
+        double seconds = (System.nanoTime() - start) / 1e9;
+        err.printf(Locale.ROOT, "\r[%s%s] %d/%d %s, %.1f s  ", "#".repeat(filled), ".".repeat(WIDTH - filled), done,
+                total, what, seconds);
+        if (done == total) {
+            err.println();
+        }
+        err.flush();
+    }
+}

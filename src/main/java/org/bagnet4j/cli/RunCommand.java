@@ -1,0 +1,55 @@
+package org.bagnet4j.cli;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.Set;
+
+import org.bagnet4j.BagNet;
+import org.bagnet4j.BagNetException;
+import org.bagnet4j.tensor.Npy;
+import org.bagnet4j.tensor.Tensor;
+
+/** {@code run}: raw tensors in, class scores or the patch-logit grid out, as .npy files. */
+final class RunCommand {
+    private RunCommand() {
+    }
+
+    static int run(String[] args, PrintStream err) {
+        Options options = Options.parse(args, Set.of("grid"), Set.of("model", "input", "output", "grid", "threads"));
+        Path model = Path.of(options.required("model"));
+        Npy.Array input = Npy.read(Path.of(options.required("input")));
+        Path output = Path.of(options.required("output"));
+        int threads = options.intValue("threads", Runtime.getRuntime().availableProcessors(), 1);
+        int[] s = input.shape();
+        if (s.length == 3) {
+            s = new int[] {1, s[0], s[1], s[2]};
+        }
+        if (s.length != 4) {
+            throw new BagNetException("input must be a float32 array [N, C, H, W] or [C, H, W], got shape "
+                    + Arrays.toString(input.shape()));
+        }
+        BagNet net = BagNet.load(model, threads);
+        if (s[1] != net.config().inChannels()) {
+            throw new BagNetException("input has " + s[1] + " channels (NCHW axis 1) but " + net.config().name()
+                    + " expects " + net.config().inChannels());
+        }
+        Tensor images = Tensor.fromNchw(input.data(), s[0], s[1], s[2], s[3]);
+        long start = System.nanoTime();
+        if (options.has("grid")) {
+            Tensor grid = net.patchLogits(images);
+            Npy.write(output, grid.shape(), grid.data());
+        } else {
+            float[][] scores = net.classScores(images);
+            float[] flat = new float[scores.length * scores[0].length];
+            for (int n = 0; n < scores.length; n++) {
+                System.arraycopy(scores[n], 0, flat, n * scores[n].length, scores[n].length);
+            }
+            Npy.write(output, new int[] {scores.length, scores[0].length}, flat);
+        }
+        err.printf(Locale.ROOT, "bagnet4j: %d image(s) %dx%d in %.1f ms -> %s%n", s[0], s[2], s[3],
+                (System.nanoTime() - start) / 1e6, output);
+        return 0;
+    }
+}
