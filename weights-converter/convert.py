@@ -2,12 +2,13 @@
 """Convert a BagNet PyTorch checkpoint into bagnet4j's safetensors model file.
 
 usage: /usr/bin/python3 weights-converter/convert.py CHECKPOINT OUT.safetensors
-           [--arch bagnet9|bagnet17|bagnet33] [--strides 2,2,2,1]
+           [--arch bagnet9|bagnet17|bagnet33] [--strides 2,2,2,1] [--labels FILE]
 
 Reads the official files (legacy or zip serialization, a plain state_dict or {"state_dict": ...},
 with or without a "module." prefix or num_batches_tracked) without executing pickled code
 (weights_only=True), infers the architecture from the tensor shapes unless --arch is given, checks every
-tensor, and writes float32 tensors under their PyTorch names with the architecture in __metadata__.
+tensor, and writes float32 tensors under their PyTorch names with the architecture in __metadata__
+(and, with --labels, the class names: a text file with one name per line, in class-index order).
 Needs Debian's python3-torch and python3-numpy: run it with /usr/bin/python3.
 """
 import argparse
@@ -117,6 +118,17 @@ def metadata(cfg):
     }
 
 
+def read_labels(path, classes):
+    try:
+        with open(path, encoding="utf-8") as f:
+            names = [line.strip() for line in f if line.strip()]
+    except OSError as e:
+        raise ConversionError("cannot read labels %s: %s" % (path, e.strerror))
+    if len(names) != classes:
+        raise ConversionError("%s has %d labels but the model has %d classes" % (path, len(names), classes))
+    return names
+
+
 def write_safetensors(path, names, state, meta):
     header = {"__metadata__": meta}
     arrays, offset = [], 0
@@ -136,7 +148,7 @@ def write_safetensors(path, names, state, meta):
     os.replace(tmp, path)
 
 
-def convert(checkpoint, out, arch=None, strides=None):
+def convert(checkpoint, out, arch=None, strides=None, labels=None):
     state = load_state_dict(checkpoint)
     if arch is not None:
         if arch not in PRESETS:
@@ -145,7 +157,10 @@ def convert(checkpoint, out, arch=None, strides=None):
     else:
         cfg = infer_config(state, strides)
     names = check(state, cfg)
-    write_safetensors(out, names, state, metadata(cfg))
+    meta = metadata(cfg)
+    if labels is not None:
+        meta["bagnet4j.labels"] = "\n".join(read_labels(labels, cfg["num_classes"]))
+    write_safetensors(out, names, state, meta)
     return cfg
 
 
@@ -155,6 +170,7 @@ def main(argv=None):
     parser.add_argument("output")
     parser.add_argument("--arch", help="bagnet9, bagnet17 or bagnet33 (default: inferred from the shapes)")
     parser.add_argument("--strides", help="stage strides, comma-separated (default 2,2,2,1)")
+    parser.add_argument("--labels", help="class names, one per line in class-index order")
     args = parser.parse_args(argv)
     try:
         strides = None
@@ -163,7 +179,7 @@ def main(argv=None):
                 strides = [int(s) for s in args.strides.split(",")]
             except ValueError:
                 raise ConversionError("--strides needs comma-separated integers, got '%s'" % args.strides)
-        cfg = convert(args.checkpoint, args.output, args.arch, strides)
+        cfg = convert(args.checkpoint, args.output, args.arch, strides, args.labels)
     except ConversionError as e:
         print("convert.py: error: %s" % e, file=sys.stderr)
         return 2

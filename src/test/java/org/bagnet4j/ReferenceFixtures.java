@@ -118,8 +118,8 @@ public final class ReferenceFixtures {
         try {
             if (!p.waitFor(20, TimeUnit.MINUTES) || p.exitValue() != 0) {
                 throw new IllegalStateException(String.join(" ", command) + " failed"
-                        + (output.contains("No module named 'torch'")
-                                ? " (needs Debian's python3-torch and python3-numpy: apt-get install python3-torch)"
+                        + (output.contains("No module named")
+                                ? " (needs Debian's python3-torch, python3-torchvision, python3-numpy and python3-pil)"
                                 : "") + ":\n" + output);
             }
         } catch (InterruptedException e) {

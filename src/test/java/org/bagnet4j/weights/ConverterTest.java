@@ -55,6 +55,22 @@ class ConverterTest {
     }
 
     @Test
+    void labelsFromAFileOverrideTheDefault() throws Exception {
+        Path labels = Files.writeString(dir.resolve("labels.txt"),
+                "zero\none\ntwo\nthree\nfour\nfive\nsix\nseven\neight\nnine, or ten\n");
+        Path out = dir.resolve("tiny.safetensors");
+        Run run = convert(ReferenceFixtures.file("tiny.pth.tar").toString(), out.toString(), "--labels",
+                labels.toString());
+        assertThat(run.code()).as(run.output()).isZero();
+        org.bagnet4j.BagNet model = org.bagnet4j.BagNet.load(out);
+        assertThat(model.labels().name(9)).isEqualTo("nine, or ten");
+        assertThat(model.labels().indexOf("three")).isEqualTo(3);
+        Path short3 = Files.writeString(dir.resolve("three.txt"), "a\nb\nc\n");
+        assertRefused(convert(ReferenceFixtures.file("tiny.pth.tar").toString(), out.toString(), "--labels",
+                short3.toString()), "has 3 labels but the model has 10 classes");
+    }
+
+    @Test
     void infersPresetsFromShapes() throws Exception {
         Path out = dir.resolve("b9.safetensors");
         Run run = convert(ReferenceFixtures.file("bagnet9.pth.tar").toString(), out.toString());

@@ -1,0 +1,3 @@
+module embed {
+    requires org.bagnet4j;
+}
