@@ -1,6 +1,9 @@
 package org.bagnet4j.cli;
 
+import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Locale;
 
 /** A one-line progress bar redrawn on stderr, shown only when there is a terminal to see it. */
@@ -17,9 +20,19 @@ final class Progress {
         this.visible = visible;
     }
 
-    /** Visible when more than a handful of items are processed and the process talks to a terminal. */
+    /** Visible when more than a handful of items are processed and stderr is a terminal. */
     static boolean wanted(int items) {
-        return items > 8 && System.console() != null && System.console().isTerminal();
+        return items > 8 && stderrIsTerminal();
+    }
+
+    /** Java cannot ask isatty(2); on Linux, /proc tells where file descriptor 2 points. */
+    private static boolean stderrIsTerminal() {
+        try {
+            String target = Files.readSymbolicLink(Path.of("/proc/self/fd/2")).toString();
+            return target.startsWith("/dev/pts/") || target.startsWith("/dev/tty");
+        } catch (IOException | UnsupportedOperationException | SecurityException e) {
+            return System.console() != null && System.console().isTerminal();
+        }
     }
 
     /** Prints a line (e.g. a skipped file) above the bar. */
