@@ -8,7 +8,8 @@ Reads the official files (legacy or zip serialization, a plain state_dict or {"s
 with or without a "module." prefix or num_batches_tracked) without executing pickled code
 (weights_only=True), infers the architecture from the tensor shapes unless --arch is given, checks every
 tensor, and writes float32 tensors under their PyTorch names with the architecture in __metadata__
-(and, with --labels, the class names: a text file with one name per line, in class-index order).
+(and, with --labels, the class names: a text file with one name per line, in class-index order). RGB
+1000-class models also get ImageNet's evaluation preprocessing in the metadata.
 Needs Debian's python3-torch and python3-numpy: run it with /usr/bin/python3.
 """
 import argparse
@@ -25,6 +26,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bagnet_torch import PRESETS, expected_shapes, preset_config  # noqa: E402
 
 DEFAULT_STRIDES = [2, 2, 2, 1]
+# torchvision's ImageNet evaluation transforms, which the official BagNets were evaluated with.
+IMAGENET_PREPROCESSING = {"bagnet4j.resize": "256", "bagnet4j.crop": "224", "bagnet4j.pad": "0",
+                          "bagnet4j.mean": "0.485,0.456,0.406", "bagnet4j.std": "0.229,0.224,0.225"}
 
 
 class ConversionError(Exception):
@@ -158,6 +162,8 @@ def convert(checkpoint, out, arch=None, strides=None, labels=None):
         cfg = infer_config(state, strides)
     names = check(state, cfg)
     meta = metadata(cfg)
+    if cfg["in_channels"] == 3 and cfg["num_classes"] == 1000:
+        meta.update(IMAGENET_PREPROCESSING)
     if labels is not None:
         meta["bagnet4j.labels"] = "\n".join(read_labels(labels, cfg["num_classes"]))
     write_safetensors(out, names, state, meta)

@@ -9,6 +9,7 @@ variant <name>.<ext> the torchvision evaluation input before normalization, [3, 
   <name>.npy           Resize(256), CenterCrop(224), ToTensor
   <name>_160_128.npy   Resize(160), CenterCrop(128), ToTensor
   <name>_none.npy      ToTensor only (the whole image)
+  <name>_gray.npy      convert("L"), Resize(256), CenterCrop(224), ToTensor: [1, 224, 224]
 Images are opened as torchvision's loader does (PIL, convert("RGB")), after ImageOps.exif_transpose.
 """
 import os
@@ -66,6 +67,9 @@ def reference(path, out_dir):
     for suffix, steps in settings.items():
         tensor = transforms.Compose(steps + [transforms.ToTensor()])(image)
         np.save(os.path.join(out_dir, name + suffix + ".npy"), tensor.numpy().astype(np.float32))
+    gray = transforms.Compose([transforms.Resize(256), transforms.CenterCrop(224), transforms.ToTensor()])(
+        image.convert("L"))
+    np.save(os.path.join(out_dir, name + "_gray.npy"), gray.numpy().astype(np.float32))
 
 
 def main():

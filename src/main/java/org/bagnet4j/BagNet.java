@@ -30,13 +30,28 @@ public final class BagNet {
     private final Workers workers;
     private final Labels labels;
     private final Preprocessing preprocessing;
+    private final List<String> warnings;
 
     private BagNet(Network network, Map<String, String> metadata, Workers workers) {
         this.network = network;
         this.metadata = Map.copyOf(metadata);
         this.workers = workers;
         this.labels = Labels.forModel(metadata, network.config().numClasses());
-        this.preprocessing = Preprocessing.imagenet();
+        int channels = network.config().inChannels();
+        Preprocessing described = Preprocessing.fromMetadata(metadata);
+        if (described == null && channels == 3) {
+            described = Preprocessing.imagenet();
+            this.warnings = List.of("the model file does not say how to preprocess images; using ImageNet's "
+                    + "(Resize 256, CenterCrop 224, ImageNet mean and std)");
+        } else if (described == null) {
+            this.warnings = List.of("the model file does not say how to preprocess images; it can only run tensors");
+        } else if (described.channels() != channels) {
+            throw new BagNetException("model metadata normalizes " + described.channels() + " channels but "
+                    + network.config().name() + " takes " + channels);
+        } else {
+            this.warnings = List.of();
+        }
+        this.preprocessing = described;
     }
 
     /** Loads a model converted by weights-converter/convert.py, using every core. */
@@ -49,6 +64,35 @@ public final class BagNet {
         VectorSupport.require();
         Workers workers = new Workers(threads);
         try (ModelFile file = ModelFile.open(path)) {
+            return new BagNet(new Network(file.config(), file::tensor), file.metadata(), workers);
+        }
+    }
+
+    /** Name of the model inside the jar, used when no model file is given. */
+    public static final String EMBEDDED_NAME = "fashion-mnist-bagnet.safetensors";
+
+    /**
+     * Loads the model shipped inside the jar: a small BagNet trained on Fashion-MNIST (28x28 grayscale, 10
+     * classes of clothing), see the README.
+     */
+    public static BagNet embedded() {
+        return embedded(Runtime.getRuntime().availableProcessors());
+    }
+
+    /** The embedded model, using {@code threads} threads per call. */
+    public static BagNet embedded(int threads) {
+        VectorSupport.require();
+        Workers workers = new Workers(threads);
+        byte[] bytes;
+        try (java.io.InputStream in = BagNet.class.getResourceAsStream("models/" + EMBEDDED_NAME)) {
+            if (in == null) {
+                throw new BagNetException("the embedded model is missing from the bagnet4j jar");
+            }
+            bytes = in.readAllBytes();
+        } catch (java.io.IOException e) {
+            throw new BagNetException("cannot read the embedded model: " + e.getMessage());
+        }
+        try (ModelFile file = ModelFile.of(bytes, EMBEDDED_NAME)) {
             return new BagNet(new Network(file.config(), file::tensor), file.metadata(), workers);
         }
     }
@@ -72,7 +116,11 @@ public final class BagNet {
             }
             return values;
         };
-        return new BagNet(new Network(config, checked), config.toMetadata(), new Workers(threads));
+        Map<String, String> metadata = new java.util.LinkedHashMap<>(config.toMetadata());
+        if (config.inChannels() == 3) {
+            metadata.putAll(Preprocessing.imagenet().toMetadata());
+        }
+        return new BagNet(new Network(config, checked), metadata, new Workers(threads));
     }
 
     public BagNetConfig config() {
@@ -84,24 +132,41 @@ public final class BagNet {
         return metadata;
     }
 
+    /** Problems found at load time that did not stop it (e.g. preprocessing missing from the metadata). */
+    public List<String> warnings() {
+        return warnings;
+    }
+
     /** Class names, in class-index order. */
     public Labels labels() {
         return labels;
     }
 
-    /** How {@link #classify} and {@link #preprocess} turn an image into input: ImageNet evaluation by default. */
+    /**
+     * How {@link #classify} and {@link #preprocess} turn an image into input, as the model file's metadata says
+     * (ImageNet evaluation, with a warning, when it says nothing; null for a model that is not RGB and says
+     * nothing).
+     */
     public Preprocessing preprocessing() {
         return preprocessing;
     }
 
-    /** Decodes an image file (JPEG, PNG, BMP, GIF; EXIF orientation applied) and preprocesses it: [1, h, w, 3]. */
+    /** Decodes an image file (JPEG, PNG, BMP, GIF; EXIF orientation applied) and preprocesses it: [1, h, w, c]. */
     public Tensor preprocess(Path image) {
-        return preprocessing.apply(ImageDecoder.read(image));
+        return requirePreprocessing().apply(ImageDecoder.read(image));
     }
 
-    /** Preprocesses an image (alpha dropped, as PIL's convert("RGB") does): [1, h, w, 3]. */
+    /** Preprocesses an image (alpha dropped, as PIL's convert("RGB") does): [1, h, w, c]. */
     public Tensor preprocess(BufferedImage image) {
-        return preprocessing.apply(RgbImage.from(image));
+        return requirePreprocessing().apply(RgbImage.from(image));
+    }
+
+    private Preprocessing requirePreprocessing() {
+        if (preprocessing == null) {
+            throw new BagNetException(config().name() + " has no image preprocessing in its model file; "
+                    + "it runs tensors only");
+        }
+        return preprocessing;
     }
 
     /** The five most likely classes of an image file, best first. */

@@ -1,23 +1,31 @@
 package org.bagnet4j;
 
 import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 import org.bagnet4j.image.PilResize;
 import org.bagnet4j.image.RgbImage;
 import org.bagnet4j.tensor.Tensor;
 
 /**
- * How an RGB image becomes the network's input, following torchvision's evaluation transforms on PIL images:
- * {@code Resize(resize)} (shorter side to {@code resize}, PIL bilinear with antialiasing), {@code CenterCrop(crop)},
- * {@code ToTensor} (values / 255), {@code Normalize(mean, std)}. A resize or crop of 0 skips that step.
+ * How an image becomes the network's input, following torchvision's transforms on PIL images:
+ * {@code convert("L")} for one-channel models, {@code Resize(resize)} (shorter side to {@code resize}, PIL bilinear
+ * with antialiasing), {@code CenterCrop(crop)}, {@code Pad(pad)} (black), {@code ToTensor} (values / 255),
+ * {@code Normalize(mean, std)}. A resize, crop or pad of 0 skips that step; the number of mean values is the
+ * number of input channels (3: RGB, 1: grayscale).
  */
-public record Preprocessing(int resize, int crop, float[] mean, float[] std) {
+public record Preprocessing(int resize, int crop, int pad, float[] mean, float[] std) {
+    private static final int MAX_SIZE = 65536;
+
     public Preprocessing {
-        if (resize < 0 || crop < 0 || resize > 65536 || crop > 65536) {
-            throw new BagNetException("resize and crop must be between 0 (off) and 65536, got " + resize + " and " + crop);
+        if (resize < 0 || crop < 0 || pad < 0 || resize > MAX_SIZE || crop > MAX_SIZE || pad > MAX_SIZE) {
+            throw new BagNetException("resize, crop and pad must be between 0 (off) and " + MAX_SIZE + ", got "
+                    + resize + ", " + crop + " and " + pad);
         }
-        if (mean.length != std.length || mean.length == 0) {
-            throw new BagNetException("mean and std need one value per channel");
+        if (mean.length != std.length || (mean.length != 1 && mean.length != 3)) {
+            throw new BagNetException("mean and std need one value per channel (1 or 3), got " + mean.length
+                    + " and " + std.length);
         }
         for (float s : std) {
             if (!(s > 0)) {
@@ -30,17 +38,23 @@ public record Preprocessing(int resize, int crop, float[] mean, float[] std) {
 
     /** The standard ImageNet evaluation: Resize(256), CenterCrop(224), ImageNet mean and std. */
     public static Preprocessing imagenet() {
-        return new Preprocessing(256, 224, new float[] {0.485f, 0.456f, 0.406f}, new float[] {0.229f, 0.224f, 0.225f});
+        return new Preprocessing(256, 224, 0, new float[] {0.485f, 0.456f, 0.406f},
+                new float[] {0.229f, 0.224f, 0.225f});
+    }
+
+    /** Input channels: 3 (RGB) or 1 (grayscale). */
+    public int channels() {
+        return mean.length;
     }
 
     /** The same normalization with another resize and crop (0 = skip). */
     public Preprocessing withSize(int newResize, int newCrop) {
-        return new Preprocessing(newResize, newCrop, mean, std);
+        return new Preprocessing(newResize, newCrop, pad, mean, std);
     }
 
-    /** Resize and crop only: the 8-bit image the network will see. */
+    /** Resize, crop and pad (after the grayscale conversion of one-channel models): the 8-bit image the network sees. */
     public RgbImage geometry(RgbImage image) {
-        RgbImage out = image;
+        RgbImage out = channels() == 1 ? image.toGray() : image;
         if (resize > 0) {
             int w = out.width();
             int h = out.height();
@@ -48,48 +62,98 @@ public record Preprocessing(int resize, int crop, float[] mean, float[] std) {
             int longer = (int) ((long) resize * Math.max(w, h) / Math.min(w, h));
             out = w <= h ? PilResize.resize(out, resize, longer) : PilResize.resize(out, longer, resize);
         }
-        return crop > 0 ? centerCrop(out, crop) : out;
+        if (crop > 0) {
+            out = centerCrop(out, crop);
+        }
+        return pad > 0 ? place(out, out.width() + 2 * pad, out.height() + 2 * pad, -pad, -pad) : out;
     }
 
-    /** Geometry, then ToTensor and Normalize: a [1, h, w, 3] NHWC tensor. */
+    /** Geometry, then ToTensor and Normalize: a [1, h, w, channels] NHWC tensor. */
     public Tensor apply(RgbImage image) {
-        if (mean.length != 3) {
-            throw new BagNetException("this preprocessing has " + mean.length + " channels; RGB images need 3");
-        }
         RgbImage g = geometry(image);
-        Tensor t = Tensor.zeros(1, g.height(), g.width(), 3);
+        int c = channels();
+        Tensor t = Tensor.zeros(1, g.height(), g.width(), c);
         float[] data = t.data();
         byte[] rgb = g.rgb();
-        for (int i = 0; i < rgb.length; i++) {
-            int c = i % 3;
-            data[i] = ((rgb[i] & 0xff) / 255f - mean[c]) / std[c];
+        for (int p = 0; p < g.width() * g.height(); p++) {
+            for (int ch = 0; ch < c; ch++) {
+                data[p * c + ch] = ((rgb[p * 3 + ch] & 0xff) / 255f - mean[ch]) / std[ch];
+            }
         }
         return t;
     }
 
     /** torchvision's CenterCrop: pads with black when the image is smaller, rounds the offset half to even. */
     static RgbImage centerCrop(RgbImage image, int size) {
-        int w = image.width();
-        int h = image.height();
-        int padLeft = size > w ? (size - w) / 2 : 0;
-        int padTop = size > h ? (size - h) / 2 : 0;
-        int paddedW = Math.max(w, size);
-        int paddedH = Math.max(h, size);
-        int left = (int) Math.rint((paddedW - size) / 2.0) - padLeft;
-        int top = (int) Math.rint((paddedH - size) / 2.0) - padTop;
-        byte[] out = new byte[size * size * 3];
-        for (int y = 0; y < size; y++) {
+        int padLeft = size > image.width() ? (size - image.width()) / 2 : 0;
+        int padTop = size > image.height() ? (size - image.height()) / 2 : 0;
+        int left = (int) Math.rint((Math.max(image.width(), size) - size) / 2.0) - padLeft;
+        int top = (int) Math.rint((Math.max(image.height(), size) - size) / 2.0) - padTop;
+        return place(image, size, size, left, top);
+    }
+
+    /** A width x height window whose top-left corner is at (left, top) of the image; outside is black. */
+    private static RgbImage place(RgbImage image, int width, int height, int left, int top) {
+        byte[] out = new byte[Math.multiplyExact(Math.multiplyExact(width, height), 3)];
+        int x0 = Math.max(0, -left);
+        int x1 = Math.min(width, image.width() - left);
+        for (int y = 0; y < height; y++) {
             int sy = top + y;
-            if (sy < 0 || sy >= h) {
-                continue;
-            }
-            for (int x = 0; x < size; x++) {
-                int sx = left + x;
-                if (sx >= 0 && sx < w) {
-                    System.arraycopy(image.rgb(), (sy * w + sx) * 3, out, (y * size + x) * 3, 3);
-                }
+            if (sy >= 0 && sy < image.height() && x1 > x0) {
+                System.arraycopy(image.rgb(), (sy * image.width() + left + x0) * 3, out, (y * width + x0) * 3,
+                        (x1 - x0) * 3);
             }
         }
-        return new RgbImage(size, size, out);
+        return new RgbImage(width, height, out);
+    }
+
+    /** Metadata keys of a model file that say how its input is prepared. */
+    private static final String RESIZE = "bagnet4j.resize";
+    private static final String CROP = "bagnet4j.crop";
+    private static final String PAD = "bagnet4j.pad";
+    private static final String MEAN = "bagnet4j.mean";
+    private static final String STD = "bagnet4j.std";
+
+    /** This preprocessing as model-file metadata entries. */
+    public Map<String, String> toMetadata() {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put(RESIZE, Integer.toString(resize));
+        m.put(CROP, Integer.toString(crop));
+        m.put(PAD, Integer.toString(pad));
+        m.put(MEAN, join(mean));
+        m.put(STD, join(std));
+        return m;
+    }
+
+    /** The preprocessing a model file's metadata describes, or null when it describes none. */
+    public static Preprocessing fromMetadata(Map<String, String> metadata) {
+        if (!metadata.containsKey(MEAN)) {
+            return null;
+        }
+        try {
+            return new Preprocessing(Integer.parseInt(metadata.getOrDefault(RESIZE, "0").trim()),
+                    Integer.parseInt(metadata.getOrDefault(CROP, "0").trim()),
+                    Integer.parseInt(metadata.getOrDefault(PAD, "0").trim()), floats(metadata.get(MEAN)),
+                    floats(metadata.getOrDefault(STD, "")));
+        } catch (NumberFormatException e) {
+            throw new BagNetException("model metadata has an unreadable preprocessing entry (" + e.getMessage() + ")");
+        }
+    }
+
+    private static float[] floats(String csv) {
+        String[] parts = csv.split(",");
+        float[] values = new float[parts.length];
+        for (int i = 0; i < parts.length; i++) {
+            values[i] = Float.parseFloat(parts[i].trim());
+        }
+        return values;
+    }
+
+    private static String join(float[] values) {
+        StringBuilder sb = new StringBuilder();
+        for (float v : values) {
+            sb.append(sb.isEmpty() ? "" : ",").append(v);
+        }
+        return sb.toString();
     }
 }

@@ -46,7 +46,12 @@ final class ClassifyCommand {
         boolean json = options.has("json");
         List<String> failures = new ArrayList<>();
         List<Path> files = collect(options.positional(), failures);
-        BagNet model = BagNet.load(Path.of(options.required("model")), threads);
+        BagNet model = ModelChoice.load(options, threads, err);
+        model.warnings().forEach(w -> err.println("bagnet4j: warning: " + w));
+        if (model.preprocessing() == null) {
+            throw new BagNetException(model.config().name() + " cannot classify images: its file has no "
+                    + "preprocessing (use the run command with tensors)");
+        }
         Preprocessing prep = sizing(options, model.preprocessing());
         top = Math.min(top, model.config().numClasses());
 

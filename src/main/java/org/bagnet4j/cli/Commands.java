@@ -11,18 +11,22 @@ public final class Commands {
             usage: bagnet4j COMMAND [OPTIONS]
 
             commands:
-              classify --model M.safetensors [--top K] [--json] [--batch N] [--threads T]
+              demo [--out DIR]
+                   classifies the sample images bundled with bagnet4j using its embedded Fashion-MNIST model and
+                   writes them with the results to DIR (default: bagnet4j-demo).
+              classify [--model M.safetensors] [--top K] [--json] [--batch N] [--threads T]
                        [--resize N] [--crop N] [--no-resize] [--max-pixels N] IMAGE|DIR...
                    top-K classes of each image (JPEG, PNG, BMP, GIF; folders are searched), preprocessed like
                    torchvision's ImageNet evaluation (Resize 256, CenterCrop 224). --json: one object per line.
                    --no-resize: the whole image as it is. --max-pixels: refuse larger images (100000000).
-              run  --model M.safetensors --input X.npy --output Y.npy [--grid] [--threads T]
+              run  [--model M.safetensors] --input X.npy --output Y.npy [--grid] [--threads T]
                    X: float32 images, NCHW (or CHW), normalized. Y: class scores [N, classes], or with --grid
                    the patch-logit grid [N, gh, gw, classes].
-              info M.safetensors | --preset bagnet9|bagnet17|bagnet33
+              info [M.safetensors | --preset bagnet9|bagnet17|bagnet33]
                    architecture, parameter count, receptive field and grid size at 224x224.
               help this text.
 
+            Without --model (or a model file for info) the model embedded in the jar is used.
             exit codes: 0 success, 1 some images could not be read (the others were processed), 2 error.
             """;
 
@@ -40,7 +44,8 @@ public final class Commands {
             return switch (args[0]) {
                 case "classify" -> ClassifyCommand.run(rest, out, err);
                 case "run" -> RunCommand.run(rest, err);
-                case "info" -> InfoCommand.run(rest, out);
+                case "info" -> InfoCommand.run(rest, out, err);
+                case "demo" -> DemoCommand.run(rest, out, err);
                 default -> throw new UsageException("unknown command '" + args[0] + "'");
             };
         } catch (UsageException e) {

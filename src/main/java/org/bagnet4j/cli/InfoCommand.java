@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Set;
 
+import org.bagnet4j.BagNet;
 import org.bagnet4j.BagNetConfig;
 import org.bagnet4j.weights.ModelFile;
 
@@ -13,7 +14,7 @@ final class InfoCommand {
     private InfoCommand() {
     }
 
-    static int run(String[] args, PrintStream out) {
+    static int run(String[] args, PrintStream out, PrintStream err) {
         Options options = Options.parse(args, Set.of(), Set.of("preset"));
         BagNetConfig config;
         String source;
@@ -21,14 +22,20 @@ final class InfoCommand {
             config = BagNetConfig.preset(options.required("preset"));
             source = "preset";
         } else {
-            if (options.positional().size() != 1) {
-                throw new UsageException("info needs one model file or --preset NAME");
+            if (options.positional().size() > 1) {
+                throw new UsageException("info takes one model file, or --preset NAME");
             }
-            Path path = Path.of(options.positional().getFirst());
-            try (ModelFile file = ModelFile.open(path)) {
-                config = file.config();
+            if (options.positional().isEmpty()) {
+                err.println("bagnet4j: no model file given: describing the embedded " + BagNet.EMBEDDED_NAME);
+                config = BagNet.embedded(1).config();
+                source = "embedded in the jar";
+            } else {
+                Path path = Path.of(options.positional().getFirst());
+                try (ModelFile file = ModelFile.open(path)) {
+                    config = file.config();
+                }
+                source = path.toString();
             }
-            source = path.toString();
         }
         int grid = config.gridSize(224);
         out.printf(Locale.ROOT, "model:            %s (%s)%n", config.name(), source);

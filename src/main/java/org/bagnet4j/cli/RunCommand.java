@@ -18,7 +18,6 @@ final class RunCommand {
 
     static int run(String[] args, PrintStream err) {
         Options options = Options.parse(args, Set.of("grid"), Set.of("model", "input", "output", "grid", "threads"));
-        Path model = Path.of(options.required("model"));
         Npy.Array input = Npy.read(Path.of(options.required("input")));
         Path output = Path.of(options.required("output"));
         int threads = options.intValue("threads", Runtime.getRuntime().availableProcessors(), 1);
@@ -30,7 +29,7 @@ final class RunCommand {
             throw new BagNetException("input must be a float32 array [N, C, H, W] or [C, H, W], got shape "
                     + Arrays.toString(input.shape()));
         }
-        BagNet net = BagNet.load(model, threads);
+        BagNet net = ModelChoice.load(options, threads, err);
         if (s[1] != net.config().inChannels()) {
             throw new BagNetException("input has " + s[1] + " channels (NCHW axis 1) but " + net.config().name()
                     + " expects " + net.config().inChannels());

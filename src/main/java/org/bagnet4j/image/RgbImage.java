@@ -96,4 +96,19 @@ public record RgbImage(int width, int height, byte[] rgb) {
         }
         return sample * 255 / ((1 << bits) - 1);
     }
+
+    /**
+     * Gray as PIL's {@code convert("L")} computes it, L = (19595 R + 38470 G + 7471 B + 32768) >> 16 (ITU-R 601-2
+     * luma in 16-bit fixed point), stored in all three channels.
+     */
+    public RgbImage toGray() {
+        byte[] out = new byte[rgb.length];
+        for (int i = 0; i < rgb.length; i += 3) {
+            int l = ((rgb[i] & 0xff) * 19595 + (rgb[i + 1] & 0xff) * 38470 + (rgb[i + 2] & 0xff) * 7471 + 0x8000) >> 16;
+            out[i] = (byte) l;
+            out[i + 1] = (byte) l;
+            out[i + 2] = (byte) l;
+        }
+        return new RgbImage(width, height, out);
+    }
 }

@@ -22,9 +22,17 @@ public final class ModelFile implements AutoCloseable {
     }
 
     public static ModelFile open(Path path) {
-        SafetensorsFile file = SafetensorsFile.open(path);
+        return validate(SafetensorsFile.open(path));
+    }
+
+    /** A model held in memory (e.g. a jar resource); {@code name} stands for the file in messages. */
+    public static ModelFile of(byte[] bytes, String name) {
+        return validate(SafetensorsFile.of(bytes, name));
+    }
+
+    private static ModelFile validate(SafetensorsFile file) {
         try {
-            String where = path.getFileName() + ": ";
+            String where = file.path().getFileName() + ": ";
             BagNetConfig config;
             try {
                 config = BagNetConfig.fromMetadata(file.metadata());

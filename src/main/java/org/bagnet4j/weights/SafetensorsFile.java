@@ -17,7 +17,7 @@ import java.util.Map;
 import org.bagnet4j.BagNetException;
 
 /**
- * Reads a safetensors file: an 8-byte little-endian header length, a JSON header naming every tensor's dtype,
+ * Reads a safetensors file (or the same bytes in memory): an 8-byte little-endian header length, a JSON header naming every tensor's dtype,
  * shape and byte range, then the raw little-endian data. Every claim of the header is checked against the real
  * file size before anything is allocated, so a corrupt or truncated file fails with one line naming the problem.
  */
@@ -41,16 +41,74 @@ public final class SafetensorsFile implements AutoCloseable {
         }
     }
 
+    /** Where the bytes come from: a file, or an array (a model inside the jar). */
+    private interface ByteSource extends AutoCloseable {
+        long size() throws IOException;
+
+        /** Fills {@code buffer} from {@code position}; fails at the end of the source. */
+        void read(ByteBuffer buffer, long position) throws IOException;
+
+        @Override
+        void close();
+    }
+
+    private record FileSource(FileChannel channel) implements ByteSource {
+        @Override
+        public long size() throws IOException {
+            return channel.size();
+        }
+
+        @Override
+        public void read(ByteBuffer buffer, long position) throws IOException {
+            long pos = position;
+            while (buffer.hasRemaining()) {
+                int n = channel.read(buffer, pos);
+                if (n < 0) {
+                    throw new IOException("unexpected end of file");
+                }
+                pos += n;
+            }
+        }
+
+        @Override
+        public void close() {
+            try {
+                channel.close();
+            } catch (IOException ignored) {
+                // nothing was written; a failed close loses nothing
+            }
+        }
+    }
+
+    private record ArraySource(byte[] bytes) implements ByteSource {
+        @Override
+        public long size() {
+            return bytes.length;
+        }
+
+        @Override
+        public void read(ByteBuffer buffer, long position) throws IOException {
+            if (position + buffer.remaining() > bytes.length) {
+                throw new IOException("unexpected end of data");
+            }
+            buffer.put(bytes, (int) position, buffer.remaining());
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+
     private final Path path;
-    private final FileChannel channel;
+    private final ByteSource source;
     private final long dataStart;
     private final Map<String, String> metadata;
     private final Map<String, Entry> entries;
 
-    private SafetensorsFile(Path path, FileChannel channel, long dataStart, Map<String, String> metadata,
+    private SafetensorsFile(Path path, ByteSource source, long dataStart, Map<String, String> metadata,
             Map<String, Entry> entries) {
         this.path = path;
-        this.channel = channel;
+        this.source = source;
         this.dataStart = dataStart;
         this.metadata = metadata;
         this.entries = entries;
@@ -66,30 +124,39 @@ public final class SafetensorsFile implements AutoCloseable {
         } catch (IOException e) {
             throw new BagNetException("cannot open model file " + path + ": " + e.getMessage());
         }
+        return parse(path, new FileSource(channel));
+    }
+
+    /** Reads safetensors held in memory; {@code name} stands for the file in messages. */
+    public static SafetensorsFile of(byte[] bytes, String name) {
+        return parse(Path.of(name), new ArraySource(bytes));
+    }
+
+    private static SafetensorsFile parse(Path path, ByteSource source) {
         try {
-            return parse(path, channel);
+            return parseHeader(path, source);
         } catch (RuntimeException e) {
-            closeQuietly(channel);
+            source.close();
             throw e;
         }
     }
 
-    private static SafetensorsFile parse(Path path, FileChannel channel) {
+    private static SafetensorsFile parseHeader(Path path, ByteSource source) {
         String where = path.getFileName() + ": ";
         try {
-            long size = channel.size();
+            long size = source.size();
             if (size < 8) {
                 throw new BagNetException(where + "file has " + size + " bytes, too short to be safetensors");
             }
             ByteBuffer lengthField = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
-            readFully(channel, lengthField, 0);
+            source.read(lengthField, 0);
             long headerLength = lengthField.flip().getLong();
             if (headerLength < 2 || headerLength > MAX_HEADER_BYTES || headerLength > size - 8) {
                 throw new BagNetException(where + "header length field says " + headerLength + " bytes but the file has "
                         + (size - 8) + " after it (not a safetensors file, or truncated)");
             }
             ByteBuffer header = ByteBuffer.allocate((int) headerLength);
-            readFully(channel, header, 8);
+            source.read(header, 8);
             Object json;
             try {
                 json = Json.parse(new String(header.array(), StandardCharsets.UTF_8));
@@ -110,7 +177,7 @@ public final class SafetensorsFile implements AutoCloseable {
                     entries.put(name, parseEntry(where, name, e.getValue(), dataSize));
                 }
             }
-            return new SafetensorsFile(path, channel, 8 + headerLength, metadata, Collections.unmodifiableMap(entries));
+            return new SafetensorsFile(path, source, 8 + headerLength, metadata, Collections.unmodifiableMap(entries));
         } catch (IOException e) {
             throw new BagNetException(where + "cannot read: " + e.getMessage());
         }
@@ -196,7 +263,7 @@ public final class SafetensorsFile implements AutoCloseable {
             throw new BagNetException(path.getFileName() + ": tensor '" + name + "' has dtype " + e.dtype()
                     + "; bagnet4j reads F32 only");
         }
-        if (e.elements() > Integer.MAX_VALUE - 16) {
+        if (e.elements() > (Integer.MAX_VALUE - 16) / 4) {
             throw new BagNetException(path.getFileName() + ": tensor '" + name + "' is too large for one array");
         }
         float[] values = new float[(int) e.elements()];
@@ -204,35 +271,17 @@ public final class SafetensorsFile implements AutoCloseable {
             return values;
         }
         try {
-            ByteBuffer bytes = channel.map(FileChannel.MapMode.READ_ONLY, dataStart + e.begin(), e.end() - e.begin());
-            bytes.order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(values);
+            ByteBuffer bytes = ByteBuffer.allocate((int) (e.end() - e.begin()));
+            source.read(bytes, dataStart + e.begin());
+            bytes.flip().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(values);
         } catch (IOException ex) {
             throw new BagNetException(path.getFileName() + ": cannot read tensor '" + name + "': " + ex.getMessage());
         }
         return values;
     }
 
-    private static void readFully(FileChannel channel, ByteBuffer buffer, long position) throws IOException {
-        long pos = position;
-        while (buffer.hasRemaining()) {
-            int n = channel.read(buffer, pos);
-            if (n < 0) {
-                throw new IOException("unexpected end of file");
-            }
-            pos += n;
-        }
-    }
-
-    private static void closeQuietly(FileChannel channel) {
-        try {
-            channel.close();
-        } catch (IOException ignored) {
-            // already failing with a better message
-        }
-    }
-
     @Override
     public void close() {
-        closeQuietly(channel);
+        source.close();
     }
 }

@@ -20,6 +20,6 @@ class LauncherTest {
         Process p = new ProcessBuilder(java, "-Xmx96m", "-cp", classes, Main.class.getName(), "run").start();
         String err = new String(p.getErrorStream().readAllBytes());
         assertThat(p.waitFor()).isEqualTo(2);
-        assertThat(err).contains("bagnet4j: missing --model");
+        assertThat(err).contains("bagnet4j: missing --input");
     }
 }

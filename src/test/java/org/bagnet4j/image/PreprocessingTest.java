@@ -36,17 +36,19 @@ class PreprocessingTest {
                 Npy.read(ReferenceFixtures.images().resolve(name + "_160_128.npy")));
         compare(name + " whole", imagenet.withSize(0, 0).geometry(decoded),
                 Npy.read(ReferenceFixtures.images().resolve(name + "_none.npy")));
+        Preprocessing gray = new Preprocessing(256, 224, 0, new float[] {0.5f}, new float[] {0.5f});
+        compare(name + " gray", gray.geometry(decoded), Npy.read(ReferenceFixtures.images().resolve(name + "_gray.npy")));
     }
 
     /** At most 1/255 off for 99.9% of values and 3/255 anywhere (measured here: see the printed lines). */
     private static void compare(String what, RgbImage actual, Npy.Array expected) {
-        int[] s = expected.shape(); // [3, H, W]
+        int[] s = expected.shape(); // [channels, H, W]
         assertThat(new int[] {actual.height(), actual.width()}).as(what + " size").containsExactly(s[1], s[2]);
         int plane = s[1] * s[2];
         int worst = 0;
         long offByMoreThanOne = 0;
         long exact = 0;
-        for (int c = 0; c < 3; c++) {
+        for (int c = 0; c < s[0]; c++) {
             for (int y = 0; y < s[1]; y++) {
                 for (int x = 0; x < s[2]; x++) {
                     int ref = Math.round(expected.data()[c * plane + y * s[2] + x] * 255f);
@@ -57,9 +59,9 @@ class PreprocessingTest {
                 }
             }
         }
-        double share = (double) offByMoreThanOne / (3L * plane);
+        double share = (double) offByMoreThanOne / ((long) s[0] * plane);
         System.out.printf(Locale.ROOT, "%s: %.3f%% exact, %.4f%% off by more than 1/255, max %d/255%n", what,
-                100.0 * exact / (3L * plane), 100 * share, worst);
+                100.0 * exact / ((long) s[0] * plane), 100 * share, worst);
         assertThat(worst).as(what + " max difference (in 1/255)").isLessThanOrEqualTo(3);
         assertThat(share).as(what + " share off by more than 1/255").isLessThanOrEqualTo(0.001);
     }
