@@ -8,6 +8,7 @@ import java.util.function.Function;
 
 import org.bagnet4j.image.ImageDecoder;
 import org.bagnet4j.image.RgbImage;
+import org.bagnet4j.kernels.ConvKernel;
 import org.bagnet4j.kernels.VectorSupport;
 import org.bagnet4j.kernels.Workers;
 import org.bagnet4j.model.Network;
@@ -220,6 +221,36 @@ public final class BagNet {
     public Tensor patchLogits(Tensor images) {
         check(images);
         return network.patchLogits(images, workers);
+    }
+
+    /** The patch-logit grid for some classes only, [N, gh, gw, classes.length]: cheaper than all classes. */
+    public Tensor patchLogits(Tensor images, int... classes) {
+        check(images);
+        return ConvKernel.apply(network.classifierFor(checkClasses(classes)), network.features(images, workers), null,
+                false, workers);
+    }
+
+    /**
+     * Dense evaluation: the logits of the given classes for every q x q window of the input at stride 1,
+     * [N, H - q + 1, W - q + 1, classes.length]. Window (y, x) gets exactly what the network gives that window
+     * alone (a q x q input), but shared work is done once ("a trous": strides dropped, later kernels dilated).
+     */
+    public Tensor denseLogits(Tensor images, int... classes) {
+        check(images);
+        return ConvKernel.apply(network.classifierFor(checkClasses(classes)), network.denseFeatures(images, workers),
+                null, false, workers);
+    }
+
+    private int[] checkClasses(int[] classes) {
+        if (classes.length == 0) {
+            throw new BagNetException("no classes given");
+        }
+        for (int c : classes) {
+            if (c < 0 || c >= config().numClasses()) {
+                throw new BagNetException("class " + c + " is outside [0, " + config().numClasses() + ")");
+            }
+        }
+        return classes.clone();
     }
 
     private void check(Tensor images) {

@@ -10,9 +10,10 @@ import org.bagnet4j.BagNetException;
 import org.bagnet4j.tensor.Tensor;
 
 /**
- * Valid (unpadded) k x k convolution with stride on NHWC tensors, computed as an implicit GEMM: every output
- * pixel is a row whose reduction runs over k input rows of k * inChannels contiguous floats, so no im2col copy is
- * made; a 1x1 convolution (and so the fully connected layer) is the case k = 1, a plain GEMM.
+ * Valid (unpadded) k x k convolution with stride and dilation on NHWC tensors, computed as an implicit GEMM: every
+ * output pixel is a row whose reduction runs over contiguous segments of the input (k rows of k * inChannels
+ * floats, or with dilation k * k pixels of inChannels floats), so no im2col copy is made; a 1x1 convolution (and
+ * so the fully connected layer) is the case k = 1, a plain GEMM.
  *
  * <p>The micro-kernel keeps an {@link #MR} x {@link #NR} tile of outputs in registers ({@code MR x 4} vectors),
  * broadcasts one input value per row and multiplies it with four weight vectors of a packed panel: an outer
@@ -42,7 +43,7 @@ public final class ConvKernel {
         int w = layer.outputSize(input.width());
         if (h < 1 || w < 1) {
             throw new BagNetException("input " + input.height() + "x" + input.width() + " is smaller than the "
-                    + layer.kernel + "x" + layer.kernel + " kernel");
+                    + layer.span() + "x" + layer.span() + " kernel");
         }
         return new int[] {input.batch(), h, w, layer.outChannels};
     }
@@ -112,8 +113,33 @@ public final class ConvKernel {
         }
     }
 
+    /**
+     * Where the reduction of one output pixel reads, relative to its window's first input value: one segment per
+     * kernel row when the taps of a row are adjacent (no dilation), else one per tap.
+     */
+    private static int[] segmentOffsets(PackedConv layer, int inWidth) {
+        int k = layer.kernel;
+        int c = layer.inChannels;
+        if (layer.dilation == 1) {
+            int[] offsets = new int[k];
+            for (int ky = 0; ky < k; ky++) {
+                offsets[ky] = ky * inWidth * c;
+            }
+            return offsets;
+        }
+        int[] offsets = new int[k * k];
+        for (int ky = 0; ky < k; ky++) {
+            for (int kx = 0; kx < k; kx++) {
+                offsets[ky * k + kx] = (ky * inWidth + kx) * layer.dilation * c;
+            }
+        }
+        return offsets;
+    }
+
     private static void runTask(PackedConv layer, Geometry g, float[] in, float[] out, float[] res, boolean relu,
             int rowStart, int rowEnd, int panelStart, int panelEnd) {
+        int[] segments = segmentOffsets(layer, g.inWidth());
+        int segmentLength = layer.kernel * layer.kernel * layer.inChannels / segments.length;
         int[] inOff = new int[MR];
         int[] outOff = new int[MR];
         int[] resOff = new int[MR];
@@ -135,8 +161,7 @@ public final class ConvKernel {
                 // of masks and branches.
                 boolean direct = rows == MR && validCols == NR;
                 float[] dst = direct ? out : scratch;
-                tile(in, inOff, g.inWidth() * g.inChannels(), layer.kernel, layer.kernel * layer.inChannels,
-                        layer.weights, panel * reduction * NR, layer.bias, col, dst,
+                tile(in, inOff, segments, segmentLength, layer.weights, panel * reduction * NR, layer.bias, col, dst,
                         direct ? outOff[0] : 0, direct ? outOff[1] : NR, direct ? outOff[2] : 2 * NR,
                         direct ? outOff[3] : 3 * NR);
                 if (!direct) {
@@ -155,8 +180,7 @@ public final class ConvKernel {
      * One MR x NR tile of bias + convolution, stored unmasked to four row offsets of {@code dst}: the hot loop, an
      * outer product per reduction step. No vector crosses a method boundary, so none is ever boxed.
      */
-    private static void tile(float[] in, int[] inOff, int inRowStride, int kernel, int segmentLength,
-            float[] w, int wOff, float[] bias, int col, float[] dst, int d0, int d1, int d2, int d3) {
+    private static void tile(float[] in, int[] inOff, int[] segments, int segmentLength, float[] w, int wOff, float[] bias, int col, float[] dst, int d0, int d1, int d2, int d3) {
         FloatVector b0 = FloatVector.fromArray(SPECIES, bias, col);
         FloatVector b1 = FloatVector.fromArray(SPECIES, bias, col + LANES);
         FloatVector b2 = FloatVector.fromArray(SPECIES, bias, col + 2 * LANES);
@@ -166,8 +190,7 @@ public final class ConvKernel {
         FloatVector c20 = b0, c21 = b1, c22 = b2, c23 = b3;
         FloatVector c30 = b0, c31 = b1, c32 = b2, c33 = b3;
         int wp = wOff;
-        for (int segment = 0; segment < kernel; segment++) {
-            int shift = segment * inRowStride;
+        for (int shift : segments) {
             int p0 = inOff[0] + shift, p1 = inOff[1] + shift, p2 = inOff[2] + shift, p3 = inOff[3] + shift;
             for (int k = 0; k < segmentLength; k++, wp += NR) {
                 FloatVector w0 = FloatVector.fromArray(SPECIES, w, wp);

@@ -13,17 +13,21 @@ public final class PackedConv {
     final int outChannels;
     final int kernel;
     final int stride;
+    /** Spacing of the kernel taps in input pixels (1: a plain convolution). */
+    final int dilation;
     final int panelCount;
     /** [panel][ky][kx][inChannel][NR]. */
     final float[] weights;
     /** [panelCount * NR], zero-padded. */
     final float[] bias;
 
-    private PackedConv(int inChannels, int outChannels, int kernel, int stride, float[] weights, float[] bias) {
+    private PackedConv(int inChannels, int outChannels, int kernel, int stride, int dilation, float[] weights,
+            float[] bias) {
         this.inChannels = inChannels;
         this.outChannels = outChannels;
         this.kernel = kernel;
         this.stride = stride;
+        this.dilation = dilation;
         this.panelCount = weights.length / (kernel * kernel * inChannels * ConvKernel.NR);
         this.weights = weights;
         this.bias = bias;
@@ -66,7 +70,40 @@ public final class PackedConv {
         if (bias != null) {
             System.arraycopy(bias, 0, paddedBias, 0, outChannels);
         }
-        return new PackedConv(inChannels, outChannels, kernel, stride, packed, paddedBias);
+        return new PackedConv(inChannels, outChannels, kernel, stride, 1, packed, paddedBias);
+    }
+
+    /**
+     * The same weights (shared, not copied) applied with another stride and dilation: dense evaluation replaces
+     * every stride by a dilation of the later kernels.
+     */
+    public PackedConv withStrideAndDilation(int newStride, int newDilation) {
+        if (newStride < 1 || newDilation < 1) {
+            throw new BagNetException("stride and dilation must be at least 1, got " + newStride + " and " + newDilation);
+        }
+        return new PackedConv(inChannels, outChannels, kernel, newStride, newDilation, weights, bias);
+    }
+
+    /** A layer computing only the given output channels of this one, in that order (e.g. a few classes). */
+    public PackedConv selectOutputs(int[] channels) {
+        int reduction = kernel * kernel * inChannels;
+        int nr = ConvKernel.NR;
+        int panels = (channels.length + nr - 1) / nr;
+        float[] packed = new float[panels * reduction * nr];
+        float[] selectedBias = new float[panels * nr];
+        for (int i = 0; i < channels.length; i++) {
+            int co = channels[i];
+            if (co < 0 || co >= outChannels) {
+                throw new BagNetException("output channel " + co + " is outside [0, " + outChannels + ")");
+            }
+            int from = (co / nr) * reduction * nr + co % nr;
+            int to = (i / nr) * reduction * nr + i % nr;
+            for (int k = 0; k < reduction; k++) {
+                packed[to + k * nr] = weights[from + k * nr];
+            }
+            selectedBias[i] = bias[co];
+        }
+        return new PackedConv(inChannels, channels.length, kernel, stride, dilation, packed, selectedBias);
     }
 
     public int inChannels() {
@@ -85,9 +122,18 @@ public final class PackedConv {
         return stride;
     }
 
+    public int dilation() {
+        return dilation;
+    }
+
+    /** Input pixels one kernel spans along an axis: (kernel - 1) * dilation + 1. */
+    public int span() {
+        return (kernel - 1) * dilation + 1;
+    }
+
     /** Output size along one axis for a valid (unpadded) convolution of an input of the given size. */
     public int outputSize(int inputSize) {
-        return inputSize < kernel ? 0 : (inputSize - kernel) / stride + 1;
+        return inputSize < span() ? 0 : (inputSize - span()) / stride + 1;
     }
 
     /** Multiply-accumulates for one output pixel. */

@@ -20,6 +20,8 @@ public final class Network {
     private final PackedConv stemPointwise;
     private final PackedConv stemSpatial;
     private final List<Bottleneck> blocks;
+    /** The same blocks for dense evaluation: no strides, later kernels dilated by the strides dropped before them. */
+    private final List<Bottleneck> denseBlocks;
     private final PackedConv classifier;
 
     /**
@@ -49,6 +51,14 @@ public final class Network {
             }
         }
         this.blocks = List.copyOf(list);
+        List<Bottleneck> dense = new ArrayList<>();
+        int dilation = 1;
+        for (Bottleneck b : blocks) {
+            dense.add(new Bottleneck(b.reduce(), b.spatial().withStrideAndDilation(1, dilation), b.expand(),
+                    b.downsample() == null ? null : b.downsample().withStrideAndDilation(1, 1)));
+            dilation *= b.spatial().stride();
+        }
+        this.denseBlocks = List.copyOf(dense);
         this.classifier = PackedConv.pack(parameters.apply("fc.weight"), parameters.apply("fc.bias"),
                 config.numClasses(), config.featureChannels(), 1, 1);
     }
@@ -67,12 +77,30 @@ public final class Network {
 
     /** The last feature map, [N, gh, gw, featureChannels]: one feature vector per image patch. */
     public Tensor features(Tensor images, Workers workers) {
+        return run(blocks, images, workers);
+    }
+
+    /**
+     * Dense ("a trous") evaluation: the features of every q x q window at stride 1, [N, H - q + 1, W - q + 1,
+     * featureChannels]. Cell (y, x) equals {@link #features} of the window at (y, x) alone, and each window is
+     * computed once: the strides are dropped and the later kernels dilated instead.
+     */
+    public Tensor denseFeatures(Tensor images, Workers workers) {
+        return run(denseBlocks, images, workers);
+    }
+
+    private Tensor run(List<Bottleneck> stack, Tensor images, Workers workers) {
         Tensor x = ConvKernel.apply(stemPointwise, images, null, false, workers);
         x = ConvKernel.apply(stemSpatial, x, null, true, workers);
-        for (Bottleneck block : blocks) {
+        for (Bottleneck block : stack) {
             x = block.forward(x, workers);
         }
         return x;
+    }
+
+    /** The classifier restricted to some classes (a 1x1 convolution): evidence for just those classes. */
+    public PackedConv classifierFor(int[] classes) {
+        return classifier.selectOutputs(classes);
     }
 
     /** Image-level class scores, [N, 1, 1, classes]: the grid is pooled before the (linear) classifier. */

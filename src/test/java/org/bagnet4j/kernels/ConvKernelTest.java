@@ -35,26 +35,29 @@ class ConvKernelTest {
         Random rnd = new Random(42 + threads);
         Workers workers = new Workers(threads);
         int[] channelChoices = {1, 3, 7, 16, 17, 33, 64, 65, 100, 129};
-        for (int trial = 0; trial < 60; trial++) {
+        for (int trial = 0; trial < 80; trial++) {
             int kernel = rnd.nextBoolean() ? 1 : 3;
             int stride = 1 + rnd.nextInt(2);
+            int dilation = kernel == 3 && rnd.nextBoolean() ? 2 + rnd.nextInt(3) : 1;
+            int span = (kernel - 1) * dilation + 1;
             int cin = channelChoices[rnd.nextInt(channelChoices.length)];
             int cout = channelChoices[rnd.nextInt(channelChoices.length)];
             int batch = 1 + rnd.nextInt(2);
-            int h = kernel + rnd.nextInt(12);
-            int w = kernel + rnd.nextInt(12);
+            int h = span + rnd.nextInt(12);
+            int w = span + rnd.nextInt(12);
             Tensor in = random(rnd, batch, h, w, cin);
             float[] weight = randomArray(rnd, cout * cin * kernel * kernel);
             float[] bias = rnd.nextBoolean() ? randomArray(rnd, cout) : null;
-            int oh = (h - kernel) / stride + 1;
-            int ow = (w - kernel) / stride + 1;
+            int oh = (h - span) / stride + 1;
+            int ow = (w - span) / stride + 1;
             Tensor residual = rnd.nextBoolean() ? random(rnd, batch, oh + rnd.nextInt(3), ow + rnd.nextInt(3), cout)
                     : null;
             boolean relu = rnd.nextBoolean();
-            PackedConv layer = PackedConv.pack(weight, bias, cout, cin, kernel, stride);
+            PackedConv layer = PackedConv.pack(weight, bias, cout, cin, kernel, stride)
+                    .withStrideAndDilation(stride, dilation);
             Tensor actual = ConvKernel.apply(layer, in, residual, relu, workers);
-            Tensor expected = ScalarKernels.conv(in, weight, bias, cout, kernel, stride, residual, relu);
-            assertClose("trial " + trial + ": k" + kernel + " s" + stride + " " + in + " -> " + cout
+            Tensor expected = ScalarKernels.conv(in, weight, bias, cout, kernel, stride, dilation, residual, relu);
+            assertClose("trial " + trial + ": k" + kernel + " s" + stride + " d" + dilation + " " + in + " -> " + cout
                     + " residual " + residual + " relu " + relu, actual.data(), expected.data(), 1e-5);
         }
     }

@@ -7,15 +7,22 @@ public final class ScalarKernels {
     private ScalarKernels() {
     }
 
-    /**
-     * Valid convolution, weights in PyTorch layout [out][in][k][k], accumulated in double:
-     * out = [relu](conv(in) + bias [+ residual's top-left part]).
-     */
+    /** {@link #conv(Tensor, float[], float[], int, int, int, int, Tensor, boolean)} without dilation. */
     public static Tensor conv(Tensor in, float[] weight, float[] bias, int outChannels, int kernel, int stride,
             Tensor residual, boolean relu) {
+        return conv(in, weight, bias, outChannels, kernel, stride, 1, residual, relu);
+    }
+
+    /**
+     * Valid convolution, weights in PyTorch layout [out][in][k][k], taps {@code dilation} pixels apart, accumulated
+     * in double: out = [relu](conv(in) + bias [+ residual's top-left part]).
+     */
+    public static Tensor conv(Tensor in, float[] weight, float[] bias, int outChannels, int kernel, int stride,
+            int dilation, Tensor residual, boolean relu) {
         int cin = in.channels();
-        int oh = (in.height() - kernel) / stride + 1;
-        int ow = (in.width() - kernel) / stride + 1;
+        int span = (kernel - 1) * dilation + 1;
+        int oh = (in.height() - span) / stride + 1;
+        int ow = (in.width() - span) / stride + 1;
         Tensor out = Tensor.zeros(in.batch(), oh, ow, outChannels);
         for (int n = 0; n < in.batch(); n++) {
             for (int y = 0; y < oh; y++) {
@@ -25,7 +32,7 @@ public final class ScalarKernels {
                         for (int ci = 0; ci < cin; ci++) {
                             for (int ky = 0; ky < kernel; ky++) {
                                 for (int kx = 0; kx < kernel; kx++) {
-                                    sum += (double) in.get(n, y * stride + ky, x * stride + kx, ci)
+                                    sum += (double) in.get(n, y * stride + ky * dilation, x * stride + kx * dilation, ci)
                                             * weight[((co * cin + ci) * kernel + ky) * kernel + kx];
                                 }
                             }

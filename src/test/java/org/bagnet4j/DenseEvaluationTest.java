@@ -1,0 +1,44 @@
+package org.bagnet4j;
+
+import static org.bagnet4j.Compare.assertClose;
+
+import java.util.Random;
+
+import org.bagnet4j.tensor.Tensor;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** Dense evaluation equals running the network on every window by itself. */
+class DenseEvaluationTest {
+    @ParameterizedTest
+    @CsvSource({"bagnet9, 48", "bagnet17, 48", "bagnet33, 64"})
+    void everyWindowGetsWhatItGetsAlone(String preset, int size) {
+        BagNet model = BagNet.load(ReferenceFixtures.model(preset));
+        int q = model.receptiveField();
+        Random rnd = new Random(size);
+        Tensor image = Tensor.zeros(1, size, size, 3);
+        for (int i = 0; i < image.size(); i++) {
+            image.data()[i] = (float) rnd.nextGaussian();
+        }
+        int[] classes = {0, 281, 999};
+        Tensor dense = model.denseLogits(image, classes);
+        int out = size - q + 1;
+        float[] perWindow = new float[out * out * classes.length];
+        int batch = 256;
+        for (int start = 0; start < out * out; start += batch) {
+            int count = Math.min(batch, out * out - start);
+            Tensor windows = Tensor.zeros(count, q, q, 3);
+            for (int w = 0; w < count; w++) {
+                int y0 = (start + w) / out;
+                int x0 = (start + w) % out;
+                for (int y = 0; y < q; y++) {
+                    System.arraycopy(image.data(), ((y0 + y) * size + x0) * 3, windows.data(), (w * q + y) * q * 3,
+                            q * 3);
+                }
+            }
+            Tensor logits = model.patchLogits(windows, classes);
+            System.arraycopy(logits.data(), 0, perWindow, start * classes.length, count * classes.length);
+        }
+        assertClose(preset + " dense vs per-window at " + size + "x" + size, dense.data(), perWindow, 1e-4);
+    }
+}

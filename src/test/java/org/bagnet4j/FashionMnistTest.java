@@ -1,0 +1,95 @@
+package org.bagnet4j;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.DataInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.zip.GZIPInputStream;
+
+import org.bagnet4j.image.RgbImage;
+import org.bagnet4j.tensor.Tensor;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The embedded model on the whole Fashion-MNIST test set (Debian's dataset-fashion-mnist): its accuracy is the
+ * figure the README gives, and its predictions agree with PyTorch's from the training run.
+ */
+class FashionMnistTest {
+    static final Path DATA = Path.of("/usr/share/datasets/fashion-mnist");
+
+    static byte[][] images(String file) throws IOException {
+        try (DataInputStream in = new DataInputStream(new GZIPInputStream(Files.newInputStream(DATA.resolve(file))))) {
+            in.readInt();
+            int n = in.readInt();
+            int size = in.readInt() * in.readInt();
+            byte[][] out = new byte[n][size];
+            for (byte[] image : out) {
+                in.readFully(image);
+            }
+            return out;
+        }
+    }
+
+    static byte[] labels(String file) throws IOException {
+        try (DataInputStream in = new DataInputStream(new GZIPInputStream(Files.newInputStream(DATA.resolve(file))))) {
+            in.readInt();
+            byte[] out = new byte[in.readInt()];
+            in.readFully(out);
+            return out;
+        }
+    }
+
+    @Test
+    void embeddedModelReproducesTheReadmeAccuracyAndPyTorchsPredictions() throws IOException {
+        BagNet model = BagNet.embedded();
+        assertThat(model.warnings()).isEmpty();
+        byte[][] images = images("t10k-images-idx3-ubyte.gz");
+        byte[] truth = labels("t10k-labels-idx1-ubyte.gz");
+        String pytorch;
+        try (InputStream in = FashionMnistTest.class.getResourceAsStream("/fashion/pytorch-predictions.txt")) {
+            pytorch = new String(in.readAllBytes(), StandardCharsets.US_ASCII).strip();
+        }
+        assertThat(pytorch).hasSize(images.length);
+
+        int correct = 0;
+        int agree = 0;
+        int batch = 500;
+        for (int start = 0; start < images.length; start += batch) {
+            List<Tensor> inputs = new ArrayList<>();
+            for (int i = start; i < start + batch; i++) {
+                byte[] rgb = new byte[28 * 28 * 3];
+                for (int p = 0; p < 28 * 28; p++) {
+                    rgb[3 * p] = rgb[3 * p + 1] = rgb[3 * p + 2] = images[i][p];
+                }
+                inputs.add(model.preprocessing().apply(new RgbImage(28, 28, rgb)));
+            }
+            float[][] scores = model.classScores(Tensor.concat(inputs));
+            for (int n = 0; n < batch; n++) {
+                int predicted = Compare.topK(scores[n], 1)[0];
+                correct += predicted == truth[start + n] ? 1 : 0;
+                agree += predicted == pytorch.charAt(start + n) - '0' ? 1 : 0;
+            }
+        }
+        double accuracy = 100.0 * correct / images.length;
+        System.out.printf("embedded model: %.2f%% test accuracy, %d of %d predictions equal PyTorch's%n", accuracy,
+                agree, images.length);
+        assertThat(agree).isGreaterThanOrEqualTo((int) Math.ceil(0.999 * images.length));
+
+        String readme = Files.readString(Path.of("README.md"));
+        Matcher row = Pattern.compile("\\|\\s*(\\d+)\\s*\\|[^|\\n]*\\|\\s*([\\d.]+)%\\s*\\|\\s*shipped\\s*\\|")
+                .matcher(readme);
+        assertThat(row.find()).as("README has a row marked 'shipped' in the receptive-field table").isTrue();
+        assertThat(Integer.parseInt(row.group(1))).as("shipped row's q").isEqualTo(model.receptiveField());
+        assertThat(accuracy).as("README's accuracy of the shipped model")
+                .isCloseTo(Double.parseDouble(row.group(2)), org.assertj.core.api.Assertions.within(0.1));
+        assertThat(row.find()).as("only one row is marked shipped").isFalse();
+    }
+}
