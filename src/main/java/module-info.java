@@ -7,4 +7,5 @@ module org.bagnet4j {
 
     exports org.bagnet4j;
     exports org.bagnet4j.tensor;
+    exports org.bagnet4j.explain;
 }

@@ -25,6 +25,7 @@ public final class ReferenceFixtures {
     private static final List<String> CHECKPOINTS =
             List.of("tiny", "tiny_wrapped", "tiny_zip", "bagnet9", "bagnet17", "bagnet33");
     private static Path ready;
+    private static IllegalStateException failure;
 
     private ReferenceFixtures() {
     }
@@ -38,6 +39,9 @@ public final class ReferenceFixtures {
         if (ready != null) {
             return ready;
         }
+        if (failure != null) {
+            throw failure;
+        }
         Path dir = Path.of(System.getProperty("bagnet4j.reference.dir", "target/reference"));
         try {
             String stamp = scriptsHash();
@@ -45,27 +49,48 @@ public final class ReferenceFixtures {
             if (!Files.exists(stampFile) || !Files.readString(stampFile).equals(stamp)) {
                 Files.createDirectories(dir);
                 Files.deleteIfExists(stampFile);
-                exec(List.of(python(), SCRIPTS.resolve("make_reference.py").toString(), dir.toString()));
-                for (String name : CHECKPOINTS) {
-                    exec(List.of(python(), SCRIPTS.resolve("convert.py").toString(),
-                            dir.resolve(name + ".pth.tar").toString(), dir.resolve(name + ".safetensors").toString()));
+                for (List<String> step : steps(dir)) {
+                    exec(step);
                 }
-                List<String> images = new ArrayList<>(List.of(python(), SCRIPTS.resolve("reference_images.py").toString(),
-                        dir.resolve("images").toString()));
-                photos().forEach(p -> images.add(p.toString()));
-                exec(images);
-                List<String> classify = new ArrayList<>(List.of(python(),
-                        SCRIPTS.resolve("reference_classify.py").toString(), dir.resolve("bagnet33.pth.tar").toString(),
-                        dir.resolve("classify_bagnet33.npy").toString()));
-                photos().forEach(p -> classify.add(p.toString()));
-                exec(classify);
                 Files.writeString(stampFile, stamp);
             }
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot make reference fixtures in " + dir + ": " + e, e);
+        } catch (IOException | RuntimeException e) {
+            failure = new IllegalStateException("cannot make reference fixtures in " + dir + ": " + e.getMessage(), e);
+            throw failure;
         }
         ready = dir;
         return dir;
+    }
+
+    /** The scripts that make the fixtures, in order. */
+    private static List<List<String>> steps(Path dir) {
+        List<List<String>> steps = new ArrayList<>();
+        steps.add(script("make_reference.py", dir.toString()));
+        for (String name : CHECKPOINTS) {
+            steps.add(script("convert.py", dir.resolve(name + ".pth.tar").toString(),
+                    dir.resolve(name + ".safetensors").toString()));
+        }
+        List<String> photos = photos().stream().map(Path::toString).toList();
+        steps.add(script("reference_images.py", concat(List.of(dir.resolve("images").toString()), photos)));
+        steps.add(script("reference_classify.py", concat(List.of(dir.resolve("bagnet33.pth.tar").toString(),
+                dir.resolve("classify_bagnet33.npy").toString()), photos)));
+        steps.add(script("reference_heatmap.py", dir.resolve("bagnet9.pth.tar").toString(), photos.getFirst(),
+                dir.resolve("heatmap-bagnet9").toString()));
+        return steps;
+    }
+
+    private static List<String> script(String name, String... args) {
+        return script(name, List.of(args));
+    }
+
+    private static List<String> script(String name, List<String> args) {
+        return concat(List.of(python(), SCRIPTS.resolve(name).toString()), args);
+    }
+
+    private static List<String> concat(List<String> a, List<String> b) {
+        List<String> all = new ArrayList<>(a);
+        all.addAll(b);
+        return all;
     }
 
     /** The committed test photos, in name order (chelsea.png first: the variants are made from it). */
@@ -102,7 +127,7 @@ public final class ReferenceFixtures {
         try {
             MessageDigest digest = MessageDigest.getInstance("SHA-256");
             for (String script : List.of("bagnet_torch.py", "make_reference.py", "convert.py", "reference_images.py",
-                    "reference_classify.py")) {
+                    "reference_classify.py", "reference_heatmap.py")) {
                 digest.update(Files.readAllBytes(SCRIPTS.resolve(script)));
             }
             return HexFormat.of().formatHex(digest.digest());
