@@ -70,7 +70,11 @@ public record Preprocessing(int resize, int crop, int pad, float[] mean, float[]
 
     /** Geometry, then ToTensor and Normalize: a [1, h, w, channels] NHWC tensor. */
     public Tensor apply(RgbImage image) {
-        RgbImage g = geometry(image);
+        return normalize(geometry(image));
+    }
+
+    /** ToTensor and Normalize of an image already through {@link #geometry}: [1, h, w, channels]. */
+    public Tensor normalize(RgbImage g) {
         int c = channels();
         Tensor t = Tensor.zeros(1, g.height(), g.width(), c);
         float[] data = t.data();

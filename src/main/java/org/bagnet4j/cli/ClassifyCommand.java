@@ -47,12 +47,7 @@ final class ClassifyCommand {
         List<String> failures = new ArrayList<>();
         List<Path> files = collect(options.positional(), failures);
         BagNet model = ModelChoice.load(options, threads, err);
-        model.warnings().forEach(w -> err.println("bagnet4j: warning: " + w));
-        if (model.preprocessing() == null) {
-            throw new BagNetException(model.config().name() + " cannot classify images: its file has no "
-                    + "preprocessing (use the run command with tensors)");
-        }
-        Preprocessing prep = sizing(options, model.preprocessing());
+        Preprocessing prep = sizing(options, requirePreprocessing(model, err));
         top = Math.min(top, model.config().numClasses());
 
         Progress progress = new Progress(err, files.size(), Progress.wanted(files.size()));
@@ -78,7 +73,17 @@ final class ClassifyCommand {
         return failed > 0 ? 1 : 0;
     }
 
-    private static Preprocessing sizing(Options options, Preprocessing base) {
+    /** The model's image preprocessing; warns about a guessed one, refuses a model that has none. */
+    static Preprocessing requirePreprocessing(BagNet model, PrintStream err) {
+        model.warnings().forEach(w -> err.println("bagnet4j: warning: " + w));
+        if (model.preprocessing() == null) {
+            throw new BagNetException(model.config().name() + " cannot take images: its file has no "
+                    + "preprocessing (use the run command with tensors)");
+        }
+        return model.preprocessing();
+    }
+
+    static Preprocessing sizing(Options options, Preprocessing base) {
         if (options.has("no-resize")) {
             if (options.has("resize") || options.has("crop")) {
                 throw new UsageException("--no-resize cannot be combined with --resize or --crop");
@@ -89,7 +94,7 @@ final class ClassifyCommand {
     }
 
     /** Files as given, folders searched recursively for image files, in name order. */
-    private static List<Path> collect(List<String> args, List<String> failures) {
+    static List<Path> collect(List<String> args, List<String> failures) {
         List<Path> files = new ArrayList<>();
         for (String arg : args) {
             Path path = Path.of(arg);

@@ -12,13 +12,23 @@ public final class Commands {
 
             commands:
               demo [--out DIR]
-                   classifies the sample images bundled with bagnet4j using its embedded Fashion-MNIST model and
-                   writes them with the results to DIR (default: bagnet4j-demo).
+                   classifies and explains the sample images bundled with bagnet4j using its embedded
+                   Fashion-MNIST model; writes images, heatmaps and results to DIR (default: bagnet4j-demo).
               classify [--model M.safetensors] [--top K] [--json] [--batch N] [--threads T]
                        [--resize N] [--crop N] [--no-resize] [--max-pixels N] IMAGE|DIR...
-                   top-K classes of each image (JPEG, PNG, BMP, GIF; folders are searched), preprocessed like
-                   torchvision's ImageNet evaluation (Resize 256, CenterCrop 224). --json: one object per line.
+                   top-K classes of each image (JPEG, PNG, BMP, GIF; folders are searched), preprocessed as the
+                   model file says (ImageNet: Resize 256, CenterCrop 224). --json: one object per line.
                    --no-resize: the whole image as it is. --max-pixels: refuse larger images (100000000).
+              explain [--model M] [--class NAME|INDEX] [--full] [--region x0,y0,x1,y1] [--top K]
+                   [--out DIR] IMAGE
+                   heatmap of the evidence for a class (default: the predicted one) on the patch grid, and with
+                   --full at every pixel (exact, by dense evaluation); the K patches with the most and least
+                   evidence; a JSON summary and the maps as .npy, in DIR (default: bagnet4j-explain).
+              patches [--model M] --class NAME|INDEX [--top K] [--labels CSV | --by-folder] [--out DIR]
+                   IMAGE|DIR...
+                   the K patches with the most evidence for a class across many images, in one streaming pass;
+                   with true labels (CSV of file,label, or each image's folder name) also the distracting
+                   patches from images of other classes. Writes contact sheets and JSON to DIR.
               run  [--model M.safetensors] --input X.npy --output Y.npy [--grid] [--threads T]
                    X: float32 images, NCHW (or CHW), normalized. Y: class scores [N, classes], or with --grid
                    the patch-logit grid [N, gh, gw, classes].
@@ -46,6 +56,8 @@ public final class Commands {
                 case "run" -> RunCommand.run(rest, err);
                 case "info" -> InfoCommand.run(rest, out, err);
                 case "demo" -> DemoCommand.run(rest, out, err);
+                case "explain" -> ExplainCommand.run(rest, out, err);
+                case "patches" -> PatchesCommand.run(rest, out, err);
                 default -> throw new UsageException("unknown command '" + args[0] + "'");
             };
         } catch (UsageException e) {

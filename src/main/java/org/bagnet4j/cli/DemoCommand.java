@@ -2,6 +2,7 @@ package org.bagnet4j.cli;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -14,11 +15,12 @@ import java.util.Set;
 import org.bagnet4j.BagNet;
 import org.bagnet4j.BagNetException;
 import org.bagnet4j.Prediction;
+import org.bagnet4j.image.ImageDecoder;
 
 /**
  * {@code demo}: the whole job with nothing to download. Classifies the sample images bundled in the jar (one
- * Fashion-MNIST test image per class, named after its true class) with the embedded model and writes the images
- * and the results to a folder.
+ * Fashion-MNIST test image per class, named after its true class) with the embedded model, explains each decision
+ * (heatmaps, strongest patches) and writes the images, pictures and results to a folder.
  */
 final class DemoCommand {
     private static final String SAMPLES = "/org/bagnet4j/samples/";
@@ -35,12 +37,15 @@ final class DemoCommand {
         List<String> results = new ArrayList<>();
         int correct = 0;
         List<String> names = sampleNames();
+        Path pictures = dir.resolve("explanations");
         for (String name : names) {
             Path image = dir.resolve("samples").resolve(name);
             copySample(name, image);
             long start = System.nanoTime();
             List<Prediction> top = model.classify(image, 3);
             double ms = (System.nanoTime() - start) / 1e6;
+            ExplainCommand.explain(model, model.preprocessing(), image, ImageDecoder.DEFAULT_MAX_PIXELS, null, true,
+                    null, 4, pictures, new PrintStream(OutputStream.nullOutputStream()));
             int truth = Integer.parseInt(name.substring(0, name.indexOf('-')));
             boolean right = top.getFirst().index() == truth;
             correct += right ? 1 : 0;
@@ -54,8 +59,9 @@ final class DemoCommand {
         } catch (IOException e) {
             throw new BagNetException("cannot write " + jsonl + ": " + e.getMessage());
         }
-        out.printf(Locale.ROOT, "%d of %d samples classified correctly; images in %s, results in %s%n", correct,
-                names.size(), dir.resolve("samples"), jsonl);
+        out.printf(Locale.ROOT, "%d of %d samples classified correctly.%n  images:  %s%n  results: %s%n"
+                + "  pictures (heatmaps of the evidence for the predicted class, strongest patches): %s%n", correct,
+                names.size(), dir.resolve("samples"), jsonl, pictures);
         return 0;
     }
 

@@ -26,7 +26,7 @@ final class Progress {
     }
 
     /** Java cannot ask isatty(2); on Linux, /proc tells where file descriptor 2 points. */
-    private static boolean stderrIsTerminal() {
+    static boolean stderrIsTerminal() {
         try {
             String target = Files.readSymbolicLink(Path.of("/proc/self/fd/2")).toString();
             return target.startsWith("/dev/pts/") || target.startsWith("/dev/tty");

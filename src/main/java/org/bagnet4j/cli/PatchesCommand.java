@@ -1,0 +1,140 @@
+package org.bagnet4j.cli;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+import org.bagnet4j.BagNet;
+import org.bagnet4j.BagNetException;
+import org.bagnet4j.Preprocessing;
+import org.bagnet4j.explain.EvidenceMap;
+import org.bagnet4j.explain.Explainer;
+import org.bagnet4j.explain.Patch;
+import org.bagnet4j.explain.Pictures;
+import org.bagnet4j.image.ImageDecoder;
+import org.bagnet4j.image.RgbImage;
+
+/**
+ * {@code patches}: the image patches with the most evidence for a class across a folder (the paper's "image
+ * features with the most class evidence"), in one streaming pass: each image's grid is searched and dropped, only
+ * k candidates are kept. With labels, patches from images of the class are kept apart from distracting patches,
+ * those of images of other classes that pushed towards this one.
+ */
+final class PatchesCommand {
+    private PatchesCommand() {
+    }
+
+    static int run(String[] args, PrintStream out, PrintStream err) {
+        Options options = Options.parse(args, Set.of("by-folder"), Set.of("model", "class", "top", "out", "labels",
+                "by-folder", "threads", "max-pixels"));
+        if (options.positional().isEmpty()) {
+            throw new UsageException("patches needs images or folders");
+        }
+        int k = options.intValue("top", 16, 1);
+        long maxPixels = options.intValue("max-pixels", (int) ImageDecoder.DEFAULT_MAX_PIXELS, 1);
+        List<String> failures = new ArrayList<>();
+        List<Path> files = ClassifyCommand.collect(options.positional(), failures);
+        Map<Path, String> truth = labels(options, files);
+        BagNet model = ModelChoice.load(options, options.intValue("threads",
+                Runtime.getRuntime().availableProcessors(), 1), err);
+        Preprocessing prep = ClassifyCommand.requirePreprocessing(model, err);
+        if (!options.has("class")) {
+            throw new UsageException("patches needs --class NAME|INDEX");
+        }
+        int cls = ExplainCommand.classIndex(model, options.required("class"));
+        String label = model.labels().name(cls);
+
+        Comparator<Patch> byValue = Comparator.comparingDouble(Patch::value);
+        Explainer.PatchHeap ofClass = new Explainer.PatchHeap(k, byValue);
+        Explainer.PatchHeap distracting = truth == null ? null : new Explainer.PatchHeap(k, byValue);
+        Progress progress = new Progress(err, files.size(), Progress.wanted(files.size()));
+        failures.forEach(f -> progress.println("bagnet4j: " + f));
+        int failed = failures.size();
+        for (int i = 0; i < files.size(); i++) {
+            Path file = files.get(i);
+            try {
+                EvidenceMap grid = Explainer.grid(model, prep.apply(ImageDecoder.read(file, maxPixels)), cls);
+                boolean sameClass = truth == null || label.equals(truth.get(file));
+                Explainer.PatchHeap heap = sameClass ? ofClass : distracting;
+                for (int y = 0; y < grid.height(); y++) {
+                    for (int x = 0; x < grid.width(); x++) {
+                        heap.offer(grid, x, y, file.toString());
+                    }
+                }
+            } catch (BagNetException e) {
+                progress.println("bagnet4j: " + e.getMessage());
+                failed++;
+            }
+            progress.update(i + 1, "images");
+        }
+        Path dir = Path.of(options.has("out") ? options.required("out") : "bagnet4j-patches");
+        String slug = label.replaceAll("[^A-Za-z0-9]+", "-").replaceAll("^-|-$", "").toLowerCase(Locale.ROOT);
+        write(dir, slug + "-top", ofClass.best(), prep, maxPixels, String.format(Locale.ROOT,
+                "%d patches with the most evidence for '%s'%s", k, label, truth == null ? ""
+                        : " in images of that class"), out);
+        if (distracting != null) {
+            write(dir, slug + "-distracting", distracting.best(), prep, maxPixels, String.format(Locale.ROOT,
+                    "distracting: %d patches of images of other classes with the most evidence for '%s'", k, label),
+                    out);
+        }
+        return failed > 0 ? 1 : 0;
+    }
+
+    /** True labels: from a CSV of file,label lines, or each image's folder name (--by-folder); null if neither. */
+    private static Map<Path, String> labels(Options options, List<Path> files) {
+        if (options.has("by-folder")) {
+            Map<Path, String> byFolder = new HashMap<>();
+            files.forEach(f -> byFolder.put(f, f.toAbsolutePath().getParent().getFileName().toString()));
+            return byFolder;
+        }
+        if (!options.has("labels")) {
+            return null;
+        }
+        Path csv = Path.of(options.required("labels"));
+        Map<Path, String> labels = new HashMap<>();
+        try {
+            for (String line : Files.readAllLines(csv)) {
+                int comma = line.lastIndexOf(',');
+                if (comma > 0) {
+                    labels.put(Path.of(line.substring(0, comma).strip()).normalize(), line.substring(comma + 1).strip());
+                }
+            }
+        } catch (IOException e) {
+            throw new BagNetException("cannot read labels " + csv + ": " + e.getMessage());
+        }
+        Map<Path, String> byFile = new HashMap<>();
+        for (Path f : files) {
+            String l = labels.get(f.normalize());
+            if (l == null) {
+                l = labels.get(f.getFileName());
+            }
+            if (l != null) {
+                byFile.put(f, l);
+            }
+        }
+        return byFile;
+    }
+
+    /** The contact sheet and JSON of kept patches; their images are decoded once more to cut the crops. */
+    private static void write(Path dir, String name, List<Patch> patches, Preprocessing prep, long maxPixels,
+            String title, PrintStream out) {
+        Map<String, RgbImage> seen = new HashMap<>();
+        List<Pictures.Tile> tiles = new ArrayList<>();
+        for (Patch p : patches) {
+            RgbImage image = seen.computeIfAbsent(p.source(),
+                    s -> prep.geometry(ImageDecoder.read(Path.of(s), maxPixels)));
+            tiles.add(ExplainCommand.tile(image, p));
+        }
+        Path png = ExplainCommand.writePng(dir.resolve(name + ".png"), Pictures.contactSheet(title, tiles, 8));
+        Path json = ExplainCommand.writeText(dir.resolve(name + ".json"), ExplainCommand.patches(patches) + "\n");
+        out.println("wrote " + png + " and " + json);
+    }
+}
