@@ -10,8 +10,8 @@ The family: stem 1x1 1->8 + 3x3, three stages of bottlenecks (widths 8/16/32, bl
 1/2/2); kernel3 picks the receptive field: q5 [1,0,0], q9 [2,1,0], q13 [2,1,1], q33 [2,2,3].
 
 For each q it writes OUT_DIR/fashion-q<q>.pth (state_dict), fashion-q<q>.safetensors (bagnet4j model with
-labels and preprocessing in its metadata), fashion-q<q>-predictions.npy (PyTorch's test-set predictions,
-uint8) and appends {"q", "accuracy", "seconds", "parameters"} to OUT_DIR/results.jsonl.
+labels and preprocessing in its metadata), fashion-q<q>-predictions.txt (PyTorch's test-set predictions,
+one digit per image) and appends {"q", "accuracy", "seconds", "parameters"} to OUT_DIR/results.jsonl.
 """
 import argparse
 import gzip
@@ -123,7 +123,8 @@ def train(q, data, epochs, out_dir, seed=0):
                  "bagnet4j.description": "BagNet (q=%d) trained on Fashion-MNIST by weights-converter/fashion/train.py"
                                          "; test accuracy %.2f%%" % (q, 100 * accuracy)})
     write_safetensors(stem + ".safetensors", check(state, cfg), state, meta)
-    np.save(stem + "-predictions.npy", predictions.numpy().astype(np.uint8))
+    with open(stem + "-predictions.txt", "w") as f:
+        f.write("".join(str(int(p)) for p in predictions) + "\n")
     parameters = sum(p.numel() for p in model.parameters())
     with open(os.path.join(out_dir, "results.jsonl"), "a") as f:
         f.write(json.dumps({"q": q, "accuracy": round(100 * accuracy, 2), "seconds": round(seconds),

@@ -1,7 +1,10 @@
 package org.bagnet4j;
 
 import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
@@ -85,12 +88,12 @@ public final class BagNet {
         VectorSupport.require();
         Workers workers = new Workers(threads);
         byte[] bytes;
-        try (java.io.InputStream in = BagNet.class.getResourceAsStream("models/" + EMBEDDED_NAME)) {
+        try (InputStream in = BagNet.class.getResourceAsStream("models/" + EMBEDDED_NAME)) {
             if (in == null) {
                 throw new BagNetException("the embedded model is missing from the bagnet4j jar");
             }
             bytes = in.readAllBytes();
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             throw new BagNetException("cannot read the embedded model: " + e.getMessage());
         }
         try (ModelFile file = ModelFile.of(bytes, EMBEDDED_NAME)) {
@@ -117,7 +120,7 @@ public final class BagNet {
             }
             return values;
         };
-        Map<String, String> metadata = new java.util.LinkedHashMap<>(config.toMetadata());
+        Map<String, String> metadata = new LinkedHashMap<>(config.toMetadata());
         if (config.inChannels() == 3) {
             metadata.putAll(Preprocessing.imagenet().toMetadata());
         }

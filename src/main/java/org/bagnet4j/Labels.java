@@ -3,8 +3,11 @@ package org.bagnet4j;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.Comparator;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.stream.IntStream;
 
 /**
  * Class names in class-index order: the model file's own list ({@code bagnet4j.labels} metadata, one name per
@@ -34,7 +37,7 @@ public final class Labels {
         if (classes == 1000) {
             return imagenet();
         }
-        return new Labels(java.util.stream.IntStream.range(0, classes).mapToObj(i -> "class " + i).toList());
+        return new Labels(IntStream.range(0, classes).mapToObj(i -> "class " + i).toList());
     }
 
     /** The 1000 ImageNet-1k class names, in the order of torchvision's pretrained models. */
@@ -55,6 +58,34 @@ public final class Labels {
 
     public int size() {
         return names.size();
+    }
+
+    /** Up to {@code n} class names closest to a misspelt one: containing it first, then by edit distance. */
+    public List<String> closest(String name, int n) {
+        String wanted = name.toLowerCase(Locale.ROOT);
+        return names.stream()
+                .sorted(Comparator.comparingInt((String label) -> label.toLowerCase(Locale.ROOT)
+                        .contains(wanted) ? 0 : 1).thenComparingInt(label -> editDistance(
+                                label.toLowerCase(Locale.ROOT), wanted)))
+                .limit(n).toList();
+    }
+
+    private static int editDistance(String a, String b) {
+        int[] row = new int[b.length() + 1];
+        for (int j = 0; j <= b.length(); j++) {
+            row[j] = j;
+        }
+        for (int i = 1; i <= a.length(); i++) {
+            int diagonal = row[0];
+            row[0] = i;
+            for (int j = 1; j <= b.length(); j++) {
+                int above = row[j];
+                row[j] = Math.min(Math.min(row[j] + 1, row[j - 1] + 1),
+                        diagonal + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1));
+                diagonal = above;
+            }
+        }
+        return row[b.length()];
     }
 
     /** Index of a class given by name (exact, then case-insensitive) or by number; -1 if none. */

@@ -20,15 +20,19 @@ public final class Commands {
                    model file says (ImageNet: Resize 256, CenterCrop 224). --json: one object per line.
                    --no-resize: the whole image as it is. --max-pixels: refuse larger images (100000000).
               explain [--model M] [--class NAME|INDEX] [--full] [--region x0,y0,x1,y1] [--top K]
-                   [--out DIR] IMAGE
+                   [--out DIR] [--force] IMAGE|TENSOR.npy
                    heatmap of the evidence for a class (default: the predicted one) on the patch grid, and with
                    --full at every pixel (exact, by dense evaluation); the K patches with the most and least
-                   evidence; a JSON summary and the maps as .npy, in DIR (default: bagnet4j-explain).
+                   evidence; a JSON summary and the maps as .npy, in DIR (default: IMAGE-explained beside
+                   the image; existing files are kept unless --force).
               patches [--model M] --class NAME|INDEX [--top K] [--labels CSV | --by-folder] [--out DIR]
                    IMAGE|DIR...
                    the K patches with the most evidence for a class across many images, in one streaming pass;
                    with true labels (CSV of file,label, or each image's folder name) also the distracting
                    patches from images of other classes. Writes contact sheets and JSON to DIR.
+              scramble [--model M] [--tiles N] [--seed S] [--out DIR] IMAGE
+                   shuffles N x N tiles of the image and shows the top-5 and the heatmaps before and after: a
+                   bag-of-local-features decision barely depends on the object's shape.
               run  [--model M.safetensors] --input X.npy --output Y.npy [--grid] [--threads T]
                    X: float32 images, NCHW (or CHW), normalized. Y: class scores [N, classes], or with --grid
                    the patch-logit grid [N, gh, gw, classes].
@@ -58,6 +62,7 @@ public final class Commands {
                 case "demo" -> DemoCommand.run(rest, out, err);
                 case "explain" -> ExplainCommand.run(rest, out, err);
                 case "patches" -> PatchesCommand.run(rest, out, err);
+                case "scramble" -> ScrambleCommand.run(rest, out, err);
                 default -> throw new UsageException("unknown command '" + args[0] + "'");
             };
         } catch (UsageException e) {

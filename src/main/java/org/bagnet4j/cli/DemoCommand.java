@@ -44,8 +44,10 @@ final class DemoCommand {
             long start = System.nanoTime();
             List<Prediction> top = model.classify(image, 3);
             double ms = (System.nanoTime() - start) / 1e6;
-            ExplainCommand.explain(model, model.preprocessing(), image, ImageDecoder.DEFAULT_MAX_PIXELS, null, true,
-                    null, 4, pictures, new PrintStream(OutputStream.nullOutputStream()));
+            ExplainCommand.explain(model, ExplainCommand.Input.of(image, model.preprocessing(),
+                    ImageDecoder.DEFAULT_MAX_PIXELS), null, true, null, 4,
+                    pictures.resolve(name.replaceFirst("\\.png$", "")), true,
+                    new PrintStream(OutputStream.nullOutputStream()));
             int truth = Integer.parseInt(name.substring(0, name.indexOf('-')));
             boolean right = top.getFirst().index() == truth;
             correct += right ? 1 : 0;

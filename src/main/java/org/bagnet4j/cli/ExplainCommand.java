@@ -5,6 +5,7 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
@@ -35,24 +36,75 @@ final class ExplainCommand {
     }
 
     static int run(String[] args, PrintStream out, PrintStream err) {
-        Options options = Options.parse(args, Set.of("full", "no-resize"), Set.of("model", "class", "full", "top",
-                "out", "region", "threads", "resize", "crop", "no-resize", "max-pixels"));
+        Options options = Options.parse(args, Set.of("full", "no-resize", "force"), Set.of("model", "class", "full",
+                "top", "out", "region", "threads", "resize", "crop", "no-resize", "max-pixels", "force"));
         if (options.positional().size() != 1) {
-            throw new UsageException("explain needs exactly one image");
+            throw new UsageException("explain needs exactly one image (or .npy tensor)");
         }
         Path file = Path.of(options.positional().getFirst());
         int top = options.intValue("top", 8, 1);
         BagNet model = ModelChoice.load(options, options.intValue("threads",
                 Runtime.getRuntime().availableProcessors(), 1), err);
-        Preprocessing prep = ClassifyCommand.sizing(options, ClassifyCommand.requirePreprocessing(model, err));
+        Input input = Input.load(file, model, options, err);
         Integer cls = options.has("class") ? classIndex(model, options.required("class")) : null;
-        Path dir = Path.of(options.has("out") ? options.required("out") : "bagnet4j-explain");
-        long maxPixels = options.intValue("max-pixels", (int) ImageDecoder.DEFAULT_MAX_PIXELS, 1);
-        Result r = explain(model, prep, file, maxPixels, cls, options.has("full"), region(options), top, dir, err);
+        Path dir = options.has("out") ? Path.of(options.required("out")) : defaultFolder(file, "explained");
+        Result r = explain(model, input, cls, options.has("full"), region(options), top, dir, options.has("force"),
+                err);
         out.printf(Locale.ROOT, "%s: %s (%.1f%%); explained class %d '%s'%n", file, r.ranked().getFirst().label(),
                 100 * r.ranked().getFirst().probability(), r.grid().classIndex(), r.grid().label());
         r.written().forEach(p -> out.println("  wrote " + p));
         return 0;
+    }
+
+    /** A new folder beside the input: IMAGE-WHAT. */
+    static Path defaultFolder(Path file, String what) {
+        Path parent = file.toAbsolutePath().getParent();
+        return parent.resolve(file.getFileName().toString().replaceFirst("\\.[^.]+$", "") + "-" + what);
+    }
+
+    /**
+     * An image ready for the model: the 8-bit picture it sees (resized and cropped) and the normalized tensor. A
+     * .npy file is taken as a normalized tensor as it is; its picture is the tensor stretched to 0-255.
+     */
+    record Input(String name, RgbImage seen, Tensor tensor) {
+        static Input load(Path file, BagNet model, Options options, PrintStream err) {
+            if (file.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".npy")) {
+                return fromNpy(file, model);
+            }
+            Preprocessing prep = ClassifyCommand.sizing(options, ClassifyCommand.requirePreprocessing(model, err));
+            return of(file, prep, options.intValue("max-pixels", (int) ImageDecoder.DEFAULT_MAX_PIXELS, 1));
+        }
+
+        static Input of(Path file, Preprocessing prep, long maxPixels) {
+            RgbImage seen = prep.geometry(ImageDecoder.read(file, maxPixels));
+            return new Input(file.getFileName().toString(), seen, prep.normalize(seen));
+        }
+
+        private static Input fromNpy(Path file, BagNet model) {
+            Npy.Array a = Npy.read(file);
+            int[] s = a.shape().length == 3 ? new int[] {1, a.shape()[0], a.shape()[1], a.shape()[2]} : a.shape();
+            if (s.length != 4 || s[0] != 1 || s[1] != model.config().inChannels()) {
+                throw new BagNetException(file + ": expected a float32 tensor [" + model.config().inChannels()
+                        + ", H, W] or [1, " + model.config().inChannels() + ", H, W], got "
+                        + Arrays.toString(a.shape()));
+            }
+            Tensor tensor = Tensor.fromNchw(a.data(), 1, s[1], s[2], s[3]);
+            float min = Float.POSITIVE_INFINITY;
+            float max = Float.NEGATIVE_INFINITY;
+            for (float v : a.data()) {
+                min = Math.min(min, v);
+                max = Math.max(max, v);
+            }
+            float range = max > min ? max - min : 1;
+            byte[] rgb = new byte[s[2] * s[3] * 3];
+            for (int p = 0; p < s[2] * s[3]; p++) {
+                for (int c = 0; c < 3; c++) {
+                    float v = tensor.data()[p * s[1] + Math.min(c, s[1] - 1)];
+                    rgb[p * 3 + c] = (byte) Math.round((v - min) / range * 255);
+                }
+            }
+            return new Input(file.getFileName().toString(), new RgbImage(s[3], s[2], rgb), tensor);
+        }
     }
 
     /** What {@link #explain} found and wrote. */
@@ -63,57 +115,72 @@ final class ExplainCommand {
      * Explains one image: heatmaps, patch sheet, JSON and .npy maps, written to {@code dir}.
      *
      * @param cls the class to explain, or null for the predicted one
+     * @param force whether existing files may be overwritten
      */
-    static Result explain(BagNet model, Preprocessing prep, Path file, long maxPixels, Integer cls, boolean withFull,
-            Explainer.Region region, int top, Path dir, PrintStream err) {
-        RgbImage seen = prep.geometry(ImageDecoder.read(file, maxPixels));
-        Tensor input = prep.normalize(seen);
-        List<Prediction> ranked = Prediction.top(model.classScores(input)[0], model.labels(),
+    static Result explain(BagNet model, Input input, Integer cls, boolean withFull, Explainer.Region region, int top,
+            Path dir, boolean force, PrintStream err) {
+        List<String> names = new ArrayList<>(List.of("heatmap-grid.png", "heatmap-grid.npy", "patches.png",
+                "explanation.json"));
+        if (withFull) {
+            names.addAll(List.of("heatmap-full.png", "heatmap-full.npy"));
+        }
+        if (!force) {
+            for (String n : names) {
+                if (Files.exists(dir.resolve(n))) {
+                    throw new BagNetException(dir.resolve(n) + " exists; give another --out, or --force to overwrite");
+                }
+            }
+        }
+        Tensor x = input.tensor();
+        List<Prediction> ranked = Prediction.top(model.classScores(x)[0], model.labels(),
                 Math.min(5, model.config().numClasses()));
         int target = cls != null ? cls : ranked.getFirst().index();
-        String name = file.getFileName().toString().replaceFirst("\\.[^.]+$", "");
         List<Path> written = new ArrayList<>();
-        EvidenceMap grid = Explainer.grid(model, input, target);
+        EvidenceMap grid = Explainer.grid(model, x, target);
         String subtitle = String.format(Locale.ROOT,
-                "%s: logit %.3f = the mean evidence of a %dx%d grid of %dx%d patches, %d px apart",
-                file.getFileName(), grid.mean(), grid.width(), grid.height(), grid.patch(), grid.patch(),
-                grid.stride());
-        written.add(writePng(dir.resolve(name + "-grid.png"), Pictures.heatmap(seen, grid, subtitle)));
-        written.add(writeNpy(dir.resolve(name + "-grid.npy"), grid));
+                "%s: logit %.3f = the mean evidence of a %dx%d grid of %dx%d patches, %d px apart", input.name(),
+                grid.mean(), grid.width(), grid.height(), grid.patch(), grid.patch(), grid.stride());
+        written.add(writePng(dir.resolve("heatmap-grid.png"), Pictures.heatmap(input.seen(), grid, subtitle)));
+        written.add(writeNpy(dir.resolve("heatmap-grid.npy"), grid));
         EvidenceMap full = null;
         if (withFull) {
             Progress progress = new Progress(err, 100, Progress.stderrIsTerminal());
             long start = System.nanoTime();
-            full = Explainer.fullResolution(model, input, target, region, (done, total) ->
+            full = Explainer.fullResolution(model, x, target, region, (done, total) ->
                     progress.update((int) (100 * done / total), "% of rows"));
-            err.printf(Locale.ROOT, "bagnet4j: %s: full-resolution map in %.1f s%n", file.getFileName(),
+            err.printf(Locale.ROOT, "bagnet4j: %s: full-resolution map in %.1f s%n", input.name(),
                     (System.nanoTime() - start) / 1e9);
-            written.add(writePng(dir.resolve(name + "-full.png"), Pictures.heatmap(seen, full, String.format(
+            written.add(writePng(dir.resolve("heatmap-full.png"), Pictures.heatmap(input.seen(), full, String.format(
                     Locale.ROOT, "%s: logit %.3f; each pixel shows the evidence of the %dx%d patch centred on it",
-                    file.getFileName(), grid.mean(), full.patch(), full.patch()))));
-            written.add(writeNpy(dir.resolve(name + "-full.npy"), full));
+                    input.name(), grid.mean(), full.patch(), full.patch()))));
+            written.add(writeNpy(dir.resolve("heatmap-full.npy"), full));
         }
-        List<Patch> best = Explainer.top(grid, top, file.toString());
-        List<Patch> worst = Explainer.bottom(grid, top, file.toString());
+        List<Patch> best = Explainer.top(grid, top, input.name());
+        List<Patch> worst = Explainer.bottom(grid, top, input.name());
         List<Pictures.Tile> tiles = new ArrayList<>();
-        best.forEach(p -> tiles.add(tile(seen, p)));
-        worst.forEach(p -> tiles.add(tile(seen, p)));
+        best.forEach(p -> tiles.add(tile(input.seen(), p)));
+        worst.forEach(p -> tiles.add(tile(input.seen(), p)));
         int shown = best.size();
-        written.add(writePng(dir.resolve(name + "-patches.png"), Pictures.contactSheet(String.format(Locale.ROOT,
+        written.add(writePng(dir.resolve("patches.png"), Pictures.contactSheet(String.format(Locale.ROOT,
                 "%s, class '%s': top row the %d patches with the most evidence, bottom row the %d with the least",
-                file.getFileName(), grid.label(), shown, shown), tiles, shown)));
-        written.add(writeText(dir.resolve(name + ".json"), json(file, model, ranked, grid, full, best, worst, written)));
+                input.name(), grid.label(), shown, shown), tiles, shown)));
+        written.add(writeText(dir.resolve("explanation.json"),
+                json(input.name(), model, ranked, grid, full, best, worst, dir)));
         return new Result(ranked, grid, written);
     }
 
     /** A class by index or name (exact, then case-insensitive). */
     static int classIndex(BagNet model, String nameOrIndex) {
         int index = model.labels().indexOf(nameOrIndex);
-        if (index < 0) {
-            throw new BagNetException("unknown class '" + nameOrIndex + "' (give a name, e.g. '"
-                    + model.labels().name(0) + "', or an index 0-" + (model.config().numClasses() - 1) + ")");
+        if (index >= 0) {
+            return index;
         }
-        return index;
+        int last = model.config().numClasses() - 1;
+        if (nameOrIndex.strip().matches("-?\\d+")) {
+            throw new BagNetException("class index " + nameOrIndex.strip() + " is outside 0-" + last);
+        }
+        throw new BagNetException("unknown class '" + nameOrIndex + "'; closest names: "
+                + String.join(", ", model.labels().closest(nameOrIndex, 3)) + " (or an index 0-" + last + ")");
     }
 
     private static Explainer.Region region(Options options) {
@@ -166,10 +233,10 @@ final class ExplainCommand {
         return path;
     }
 
-    private static String json(Path file, BagNet model, List<Prediction> ranked, EvidenceMap grid, EvidenceMap full,
-            List<Patch> best, List<Patch> worst, List<Path> written) {
+    private static String json(String file, BagNet model, List<Prediction> ranked, EvidenceMap grid,
+            EvidenceMap full, List<Patch> best, List<Patch> worst, Path dir) {
         StringBuilder sb = new StringBuilder("{\n");
-        sb.append("  \"file\": ").append(Json.quote(file.toString())).append(",\n");
+        sb.append("  \"file\": ").append(Json.quote(file)).append(",\n");
         sb.append(String.format(Locale.ROOT, "  \"class\": {\"index\": %d, \"label\": %s, \"logit\": %.6g},%n",
                 grid.classIndex(), Json.quote(grid.label()), grid.mean()));
         sb.append("  \"top\": [");
@@ -183,11 +250,12 @@ final class ExplainCommand {
         sb.append(String.format(Locale.ROOT, "  \"receptive_field\": %d,%n  \"grid_stride\": %d,%n",
                 model.receptiveField(), model.gridStride()));
         sb.append(String.format(Locale.ROOT, "  \"grid\": {\"width\": %d, \"height\": %d, \"file\": %s},%n",
-                grid.width(), grid.height(), Json.quote(written.get(1).toString())));
+                grid.width(), grid.height(), Json.quote(dir.resolve("heatmap-grid.npy").toString())));
         if (full != null) {
             sb.append(String.format(Locale.ROOT,
                     "  \"full\": {\"x0\": %d, \"y0\": %d, \"width\": %d, \"height\": %d, \"file\": %s},%n",
-                    full.left(), full.top(), full.width(), full.height(), Json.quote(written.get(3).toString())));
+                    full.left(), full.top(), full.width(), full.height(),
+                    Json.quote(dir.resolve("heatmap-full.npy").toString())));
         }
         sb.append("  \"most_evidence\": ").append(patches(best)).append(",\n");
         sb.append("  \"least_evidence\": ").append(patches(worst)).append("\n}\n");

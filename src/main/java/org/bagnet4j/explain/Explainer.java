@@ -73,6 +73,33 @@ public final class Explainer {
                 r.x0(), r.y0());
     }
 
+    /**
+     * The reference method as its authors run it: every q x q patch of the zero-padded image through the network
+     * by itself, in batches. Gives what {@link #fullResolution} gives at many times the cost; kept as the baseline
+     * that benchmarks and tests compare against.
+     */
+    public static EvidenceMap fullResolutionPerPatch(BagNet model, Tensor input, int classIndex, Region region) {
+        requireOne(input);
+        Region r = region == null ? new Region(0, 0, input.width(), input.height()) : region;
+        int q = model.receptiveField();
+        int half = (q - 1) / 2;
+        int outW = r.x1() - r.x0();
+        int outH = r.y1() - r.y0();
+        float[] values = new float[outW * outH];
+        int batch = 256;
+        for (int start = 0; start < values.length; start += batch) {
+            int count = Math.min(batch, values.length - start);
+            List<Tensor> patches = new ArrayList<>(count);
+            for (int i = start; i < start + count; i++) {
+                patches.add(paddedWindow(input, r.x0() + i % outW - half, r.y0() + i / outW - half, q, q));
+            }
+            Tensor logits = model.patchLogits(Tensor.concat(patches), classIndex);
+            System.arraycopy(logits.data(), 0, values, start, count);
+        }
+        return new EvidenceMap(classIndex, model.labels().name(classIndex), outW, outH, values, q, 1, -half,
+                r.x0(), r.y0());
+    }
+
     /** Output rows per dense pass so that its feature maps stay within a share of the heap. */
     private static int bandRows(BagNet model, int paddedWidth, int outRows) {
         long bytesPerRow = 4L * paddedWidth * model.config().featureChannels() * 3;

@@ -165,7 +165,19 @@ public final class Pictures {
         return new RgbImage(w, h, rgb);
     }
 
-    private static BufferedImage toBufferedImage(RgbImage image) {
+    /** Two pictures next to each other on white, tops aligned. */
+    public static BufferedImage sideBySide(BufferedImage left, BufferedImage right) {
+        BufferedImage out = new BufferedImage(left.getWidth() + right.getWidth(),
+                Math.max(left.getHeight(), right.getHeight()), BufferedImage.TYPE_INT_RGB);
+        Graphics2D g = canvas(out);
+        g.drawImage(left, 0, 0, null);
+        g.drawImage(right, left.getWidth(), 0, null);
+        g.dispose();
+        return out;
+    }
+
+    /** An RGB image as a BufferedImage, e.g. to write it with ImageIO. */
+    public static BufferedImage toBufferedImage(RgbImage image) {
         BufferedImage b = new BufferedImage(image.width(), image.height(), BufferedImage.TYPE_INT_RGB);
         for (int y = 0; y < image.height(); y++) {
             for (int x = 0; x < image.width(); x++) {

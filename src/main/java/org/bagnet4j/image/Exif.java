@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -44,7 +45,7 @@ final class Exif {
             }
             int segment = pos + 4;
             if (marker == 0xE1 && length >= 8 && segment + 6 <= jpeg.length
-                    && new String(jpeg, segment, 4, java.nio.charset.StandardCharsets.ISO_8859_1).equals("Exif")) {
+                    && new String(jpeg, segment, 4, StandardCharsets.ISO_8859_1).equals("Exif")) {
                 return fromTiff(ByteBuffer.wrap(jpeg, segment + 6, Math.min(length - 8, jpeg.length - segment - 6))
                         .slice());
             }

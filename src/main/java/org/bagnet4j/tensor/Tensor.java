@@ -1,6 +1,7 @@
 package org.bagnet4j.tensor;
 
 import java.util.Arrays;
+import java.util.List;
 
 import org.bagnet4j.BagNetException;
 
@@ -61,7 +62,7 @@ public final class Tensor {
     }
 
     /** Joins tensors of equal height, width and channels along the batch axis. */
-    public static Tensor concat(java.util.List<Tensor> parts) {
+    public static Tensor concat(List<Tensor> parts) {
         Tensor first = parts.getFirst();
         int batch = 0;
         for (Tensor t : parts) {

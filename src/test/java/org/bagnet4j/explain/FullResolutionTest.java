@@ -58,5 +58,7 @@ class FullResolutionTest {
         }
         assertClose("region", region.values(), expected, 1e-6);
         assertThat(region.box(0, 0)).isEqualTo(whole.box(11, 5));
+        EvidenceMap perPatch = Explainer.fullResolutionPerPatch(model, small, 7, new Explainer.Region(11, 5, 30, 41));
+        assertClose("per-patch baseline", perPatch.values(), expected, 1e-4);
     }
 }

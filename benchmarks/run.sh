@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Builds bagnet4j and the benchmarks, then runs one benchmark class: bash benchmarks/run.sh HeatmapBenchmark [ARGS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export JAVA_HOME=${JAVA_HOME:-$(bash .ci/jdk25)}
+mvn -q -B install -DskipTests -Dinvoker.skip=true
+mvn -q -B -f benchmarks/pom.xml package
+class=${1:-HeatmapBenchmark}
+shift || true
+exec "$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector -Xmx8g \
+  -cp "benchmarks/target/classes:$(cat benchmarks/target/classpath.txt)" "org.bagnet4j.benchmarks.$class" "$@"
