@@ -7,5 +7,6 @@ mvn -q -B install -DskipTests -Dinvoker.skip=true
 mvn -q -B -f benchmarks/pom.xml package
 class=${1:-HeatmapBenchmark}
 shift || true
-exec "$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector -Xmx8g \
+# Heap touched up front: first-touch page faults would otherwise be timed as compute.
+exec "$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector -Xms8g -Xmx8g -XX:+AlwaysPreTouch \
   -cp "benchmarks/target/classes:$(cat benchmarks/target/classpath.txt)" "org.bagnet4j.benchmarks.$class" "$@"
