@@ -26,10 +26,11 @@ public final class Commands {
                    evidence; a JSON summary and the maps as .npy, in DIR (default: IMAGE-explained beside
                    the image; existing files are kept unless --force).
               patches [--model M] --class NAME|INDEX [--top K] [--labels CSV | --by-folder] [--out DIR]
-                   IMAGE|DIR...
+                   [--force] IMAGE|DIR...
                    the K patches with the most evidence for a class across many images, in one streaming pass;
                    with true labels (CSV of file,label, or each image's folder name) also the distracting
-                   patches from images of other classes. Writes contact sheets and JSON to DIR.
+                   patches from images of other classes. Writes contact sheets and JSON to DIR (default:
+                   a new folder beside the first input).
               scramble [--model M] [--tiles N] [--seed S] [--out DIR] IMAGE
                    shuffles N x N tiles of the image and shows the top-5 and the heatmaps before and after: a
                    bag-of-local-features decision barely depends on the object's shape.

@@ -33,8 +33,8 @@ final class PatchesCommand {
     }
 
     static int run(String[] args, PrintStream out, PrintStream err) {
-        Options options = Options.parse(args, Set.of("by-folder"), Set.of("model", "class", "top", "out", "labels",
-                "by-folder", "threads", "max-pixels"));
+        Options options = Options.parse(args, Set.of("by-folder", "force"), Set.of("model", "class", "top", "out",
+                "labels", "by-folder", "threads", "max-pixels", "force"));
         if (options.positional().isEmpty()) {
             throw new UsageException("patches needs images or folders");
         }
@@ -75,8 +75,15 @@ final class PatchesCommand {
             }
             progress.update(i + 1, "images");
         }
-        Path dir = Path.of(options.has("out") ? options.required("out") : "bagnet4j-patches");
+        Path dir = options.has("out") ? Path.of(options.required("out"))
+                : ExplainCommand.defaultFolder(Path.of(options.positional().getFirst()), "patches");
         String slug = label.replaceAll("[^A-Za-z0-9]+", "-").replaceAll("^-|-$", "").toLowerCase(Locale.ROOT);
+        for (String suffix : List.of("-top.png", "-top.json", "-distracting.png", "-distracting.json")) {
+            Path target = dir.resolve(slug + suffix);
+            if (!options.has("force") && Files.exists(target)) {
+                throw new BagNetException(target + " exists; give another --out, or --force to overwrite");
+            }
+        }
         write(dir, slug + "-top", ofClass.best(), prep, maxPixels, String.format(Locale.ROOT,
                 "%d patches with the most evidence for '%s'%s", k, label, truth == null ? ""
                         : " in images of that class"), out);

@@ -95,6 +95,10 @@ class ExplainCommandTest {
         List<?> distracting = (List<?>) Json.parse(Files.readString(dir.resolve("tiger-shark-distracting.json")));
         assertThat(distracting).hasSize(5);
         png(dir.resolve("tiger-shark-distracting.png"));
+        r = CommandsTest.cli("patches", "--model", ReferenceFixtures.model("bagnet9").toString(), "--class", "3",
+                "--out", dir.toString(), photos.toString());
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.err()).contains("tiger-shark-top.png exists");
 
         BagNet model = BagNet.load(ReferenceFixtures.model("bagnet9"));
         List<Float> all = new ArrayList<>();
