@@ -36,6 +36,18 @@ public record Preprocessing(int resize, int crop, int pad, float[] mean, float[]
         std = std.clone();
     }
 
+    /** Per-channel means (a copy). */
+    @Override
+    public float[] mean() {
+        return mean.clone();
+    }
+
+    /** Per-channel standard deviations (a copy). */
+    @Override
+    public float[] std() {
+        return std.clone();
+    }
+
     /** The standard ImageNet evaluation: Resize(256), CenterCrop(224), ImageNet mean and std. */
     public static Preprocessing imagenet() {
         return new Preprocessing(256, 224, 0, new float[] {0.485f, 0.456f, 0.406f},

@@ -66,10 +66,6 @@ final class ClassifyCommand {
             done += items.size();
             progress.update(done, "images");
         }
-        if (files.isEmpty() && failures.isEmpty()) {
-            err.println("bagnet4j: no images found");
-            return 1;
-        }
         return failed > 0 ? 1 : 0;
     }
 

@@ -58,8 +58,13 @@ final class ExplainCommand {
 
     /** A new folder beside the input: IMAGE-WHAT. */
     static Path defaultFolder(Path file, String what) {
-        Path parent = file.toAbsolutePath().getParent();
-        return parent.resolve(file.getFileName().toString().replaceFirst("\\.[^.]+$", "") + "-" + what);
+        Path absolute = file.toAbsolutePath().normalize();
+        Path name = absolute.getFileName();
+        Path parent = absolute.getParent();
+        if (name == null || parent == null) {
+            return Path.of("bagnet4j-" + what).toAbsolutePath();
+        }
+        return parent.resolve(name.toString().replaceFirst("\\.[^.]+$", "") + "-" + what);
     }
 
     /**
@@ -132,11 +137,15 @@ final class ExplainCommand {
             }
         }
         Tensor x = input.tensor();
-        List<Prediction> ranked = Prediction.top(model.classScores(x)[0], model.labels(),
+        if (withFull) {
+            Explainer.checkedRegion(x, region);
+        }
+        Tensor allClasses = model.patchLogits(x);
+        List<Prediction> ranked = Prediction.top(Explainer.meanOverCells(allClasses), model.labels(),
                 Math.min(5, model.config().numClasses()));
         int target = cls != null ? cls : ranked.getFirst().index();
         List<Path> written = new ArrayList<>();
-        EvidenceMap grid = Explainer.grid(model, x, target);
+        EvidenceMap grid = Explainer.fromLogits(model, allClasses, target);
         String subtitle = String.format(Locale.ROOT,
                 "%s: logit %.3f = the mean evidence of a %dx%d grid of %dx%d patches, %d px apart", input.name(),
                 grid.mean(), grid.width(), grid.height(), grid.patch(), grid.patch(), grid.stride());

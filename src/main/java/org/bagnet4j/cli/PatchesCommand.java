@@ -52,6 +52,17 @@ final class PatchesCommand {
         int cls = ExplainCommand.classIndex(model, options.required("class"));
         String label = model.labels().name(cls);
 
+        Path dir = options.has("out") ? Path.of(options.required("out"))
+                : ExplainCommand.defaultFolder(Path.of(options.positional().getFirst()), "patches");
+        String slug = label.replaceAll("[^A-Za-z0-9]+", "-").replaceAll("^-|-$", "").toLowerCase(Locale.ROOT);
+        List<String> outputs = truth == null ? List.of("-top.png", "-top.json")
+                : List.of("-top.png", "-top.json", "-distracting.png", "-distracting.json");
+        for (String suffix : outputs) {
+            Path target = dir.resolve(slug + suffix);
+            if (!options.has("force") && Files.exists(target)) {
+                throw new BagNetException(target + " exists; give another --out, or --force to overwrite");
+            }
+        }
         Comparator<Patch> byValue = Comparator.comparingDouble(Patch::value);
         Explainer.PatchHeap ofClass = new Explainer.PatchHeap(k, byValue);
         Explainer.PatchHeap distracting = truth == null ? null : new Explainer.PatchHeap(k, byValue);
@@ -60,6 +71,12 @@ final class PatchesCommand {
         int failed = failures.size();
         for (int i = 0; i < files.size(); i++) {
             Path file = files.get(i);
+            if (truth != null && !truth.containsKey(file)) {
+                progress.println("bagnet4j: " + file + ": no label in " + options.required("labels") + "; skipped");
+                failed++;
+                progress.update(i + 1, "images");
+                continue;
+            }
             try {
                 EvidenceMap grid = Explainer.grid(model, prep.apply(ImageDecoder.read(file, maxPixels)), cls);
                 boolean sameClass = truth == null || label.equals(truth.get(file));
@@ -74,15 +91,6 @@ final class PatchesCommand {
                 failed++;
             }
             progress.update(i + 1, "images");
-        }
-        Path dir = options.has("out") ? Path.of(options.required("out"))
-                : ExplainCommand.defaultFolder(Path.of(options.positional().getFirst()), "patches");
-        String slug = label.replaceAll("[^A-Za-z0-9]+", "-").replaceAll("^-|-$", "").toLowerCase(Locale.ROOT);
-        for (String suffix : List.of("-top.png", "-top.json", "-distracting.png", "-distracting.json")) {
-            Path target = dir.resolve(slug + suffix);
-            if (!options.has("force") && Files.exists(target)) {
-                throw new BagNetException(target + " exists; give another --out, or --force to overwrite");
-            }
         }
         write(dir, slug + "-top", ofClass.best(), prep, maxPixels, String.format(Locale.ROOT,
                 "%d patches with the most evidence for '%s'%s", k, label, truth == null ? ""

@@ -17,6 +17,7 @@ import org.bagnet4j.explain.Explainer;
 import org.bagnet4j.explain.Pictures;
 import org.bagnet4j.explain.Scramble;
 import org.bagnet4j.image.RgbImage;
+import org.bagnet4j.tensor.Tensor;
 
 /**
  * {@code scramble}: the paper's demonstration that a bag-of-local-features decision barely depends on the
@@ -34,6 +35,9 @@ final class ScrambleCommand {
             throw new UsageException("scramble needs exactly one image");
         }
         Path file = Path.of(options.positional().getFirst());
+        if (file.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".npy")) {
+            throw new UsageException("scramble needs an image file, not a tensor");
+        }
         int tiles = options.intValue("tiles", 4, 1);
         long seed = options.intValue("seed", 0, 0);
         BagNet model = ModelChoice.load(options, options.intValue("threads",
@@ -46,11 +50,14 @@ final class ScrambleCommand {
         RgbImage scrambledImage = Scramble.tiles(original.seen(), tiles, new Random(seed));
         ExplainCommand.Input scrambled = new ExplainCommand.Input("scrambled " + original.name(), scrambledImage,
                 model.preprocessing().normalize(scrambledImage));
-        List<Prediction> before = Prediction.top(model.classScores(original.tensor())[0], model.labels(), 5);
-        List<Prediction> after = Prediction.top(model.classScores(scrambled.tensor())[0], model.labels(), 5);
+        Tensor gridBefore = model.patchLogits(original.tensor());
+        Tensor gridAfter = model.patchLogits(scrambled.tensor());
+        int shown = Math.min(5, model.config().numClasses());
+        List<Prediction> before = Prediction.top(Explainer.meanOverCells(gridBefore), model.labels(), shown);
+        List<Prediction> after = Prediction.top(Explainer.meanOverCells(gridAfter), model.labels(), shown);
         int cls = before.getFirst().index();
-        EvidenceMap mapBefore = Explainer.grid(model, original.tensor(), cls);
-        EvidenceMap mapAfter = Explainer.grid(model, scrambled.tensor(), cls);
+        EvidenceMap mapBefore = Explainer.fromLogits(model, gridBefore, cls);
+        EvidenceMap mapAfter = Explainer.fromLogits(model, gridAfter, cls);
         BufferedImage pair = Pictures.sideBySide(
                 Pictures.heatmap(original.seen(), mapBefore, String.format(Locale.ROOT, "%s: logit %.3f",
                         original.name(), mapBefore.mean())),

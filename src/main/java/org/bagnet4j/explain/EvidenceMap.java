@@ -4,9 +4,10 @@ import java.util.Arrays;
 
 /**
  * Class evidence over an image: value (x, y) is the logit a class gets from one square patch of the model's
- * input, the patch whose box is {@link #box(int, int)}. A patch grid has stride 8 and offset 0 (cell (x, y) sees
- * the q x q window starting at (8x, 8y)); a full-resolution map has stride 1 and offset -(q-1)/2 (pixel (x, y)
- * gets the window centred on it, which reaches past the image edges by up to (q-1)/2).
+ * input, the patch whose box is {@link #box(int, int)}. A patch grid has the model's grid stride s (8 for the
+ * ImageNet presets) and offset 0 (cell (x, y) sees the q x q window starting at (s x, s y)); a full-resolution
+ * map has stride 1 and offset -(q-1)/2 (pixel (x, y) gets the window centred on it, which reaches past the image
+ * edges by up to (q-1)/2).
  *
  * @param classIndex the class whose evidence this is
  * @param label its name

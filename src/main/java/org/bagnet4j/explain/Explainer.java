@@ -21,12 +21,54 @@ public final class Explainer {
     public record Region(int x0, int y0, int x1, int y1) {
     }
 
-    /** The evidence of one class on the model's patch grid (stride 8): its mean is the class's logit. */
+    /**
+     * The evidence of one class on the model's patch grid (stride {@code model.gridStride()}, 8 for the ImageNet
+     * presets): its mean is the class's logit.
+     */
     public static EvidenceMap grid(BagNet model, Tensor input, int classIndex) {
         requireOne(input);
-        Tensor logits = model.patchLogits(input, classIndex);
-        return new EvidenceMap(classIndex, model.labels().name(classIndex), logits.width(), logits.height(),
-                logits.data(), model.receptiveField(), model.gridStride(), 0, 0, 0);
+        return grid(model, model.patchLogits(input, classIndex), 0, classIndex);
+    }
+
+    /**
+     * The map of one class taken from a patch-logit grid of all classes ({@link BagNet#patchLogits(Tensor)} of one
+     * image), so that one network pass serves the scores and any number of maps.
+     */
+    public static EvidenceMap fromLogits(BagNet model, Tensor allClasses, int classIndex) {
+        requireOne(allClasses);
+        if (allClasses.channels() != model.config().numClasses()) {
+            throw new BagNetException("expected a grid of all " + model.config().numClasses() + " classes, got "
+                    + allClasses.channels());
+        }
+        return grid(model, allClasses, classIndex, classIndex);
+    }
+
+    private static EvidenceMap grid(BagNet model, Tensor logits, int channel, int classIndex) {
+        int cells = logits.height() * logits.width();
+        float[] values = new float[cells];
+        for (int i = 0; i < cells; i++) {
+            values[i] = logits.data()[i * logits.channels() + channel];
+        }
+        return new EvidenceMap(classIndex, model.labels().name(classIndex), logits.width(), logits.height(), values,
+                model.receptiveField(), model.gridStride(), 0, 0, 0);
+    }
+
+    /** Per class, the mean over the cells of one image's patch-logit grid: its class scores. */
+    public static float[] meanOverCells(Tensor grid) {
+        requireOne(grid);
+        int classes = grid.channels();
+        int cells = grid.height() * grid.width();
+        double[] sums = new double[classes];
+        for (int cell = 0; cell < cells; cell++) {
+            for (int c = 0; c < classes; c++) {
+                sums[c] += grid.data()[cell * classes + c];
+            }
+        }
+        float[] means = new float[classes];
+        for (int c = 0; c < classes; c++) {
+            means[c] = (float) (sums[c] / cells);
+        }
+        return means;
     }
 
     /**
@@ -45,14 +87,7 @@ public final class Explainer {
     /** As above, with at most {@code maxBandRows} output rows per dense pass (0: as the heap allows). */
     static EvidenceMap fullResolution(BagNet model, Tensor input, int classIndex, Region region,
             ProgressListener progress, int maxBandRows) {
-        requireOne(input);
-        int h = input.height();
-        int w = input.width();
-        Region r = region == null ? new Region(0, 0, w, h) : region;
-        if (r.x0() < 0 || r.y0() < 0 || r.x1() > w || r.y1() > h || r.x0() >= r.x1() || r.y0() >= r.y1()) {
-            throw new BagNetException("region " + r.x0() + "," + r.y0() + "-" + r.x1() + "," + r.y1()
-                    + " is empty or outside the " + w + "x" + h + " input");
-        }
+        Region r = checkedRegion(input, region);
         int q = model.receptiveField();
         int half = (q - 1) / 2;
         int outW = r.x1() - r.x0();
@@ -79,8 +114,7 @@ public final class Explainer {
      * that benchmarks and tests compare against.
      */
     public static EvidenceMap fullResolutionPerPatch(BagNet model, Tensor input, int classIndex, Region region) {
-        requireOne(input);
-        Region r = region == null ? new Region(0, 0, input.width(), input.height()) : region;
+        Region r = checkedRegion(input, region);
         int q = model.receptiveField();
         int half = (q - 1) / 2;
         int outW = r.x1() - r.x0();
@@ -98,6 +132,19 @@ public final class Explainer {
         }
         return new EvidenceMap(classIndex, model.labels().name(classIndex), outW, outH, values, q, 1, -half,
                 r.x0(), r.y0());
+    }
+
+    /** The region (all of the input when null), checked to be non-empty and inside the input. */
+    public static Region checkedRegion(Tensor input, Region region) {
+        requireOne(input);
+        int h = input.height();
+        int w = input.width();
+        Region r = region == null ? new Region(0, 0, w, h) : region;
+        if (r.x0() < 0 || r.y0() < 0 || r.x1() > w || r.y1() > h || r.x0() >= r.x1() || r.y0() >= r.y1()) {
+            throw new BagNetException("region " + r.x0() + "," + r.y0() + "-" + r.x1() + "," + r.y1()
+                    + " is empty or outside the " + w + "x" + h + " input");
+        }
+        return r;
     }
 
     /** Output rows per dense pass so that its feature maps stay within a share of the heap. */

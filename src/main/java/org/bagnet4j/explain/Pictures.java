@@ -207,7 +207,11 @@ public final class Pictures {
                 while (cut > 0 && fm.stringWidth(rest.substring(0, cut)) > width) {
                     cut = rest.lastIndexOf(' ', cut - 1);
                 }
-                fitted = cut > 0 ? rest.substring(0, cut) : fit(g, rest, width);
+                if (cut <= 0) {
+                    g.drawString(fit(g, rest, width), x, y + line * (fm.getHeight() + 2));
+                    return; // one word wider than the line: shortened, nothing left to wrap
+                }
+                fitted = rest.substring(0, cut);
             }
             g.drawString(fit(g, fitted, width), x, y + line * (fm.getHeight() + 2));
             rest = rest.substring(Math.min(rest.length(), fitted.length())).strip();

@@ -55,13 +55,15 @@ public record RgbImage(int width, int height, byte[] rgb) {
             return fromCmyk(raster, bits);
         }
         boolean gray = bands < 3;
+        int[] bandBits = raster.getSampleModel().getSampleSize(); // packed formats (e.g. 565) differ per band
         for (int y = 0; y < h; y++) {
             raster.getPixels(0, y, w, 1, row);
             for (int x = 0; x < w; x++) {
                 int o = (y * w + x) * 3;
                 int p = x * bands;
                 for (int c = 0; c < 3; c++) {
-                    rgb[o + c] = (byte) to8Bit(row[p + (gray ? 0 : c)], bits);
+                    int band = gray ? 0 : c;
+                    rgb[o + c] = (byte) to8Bit(row[p + band], bandBits[band]);
                 }
             }
         }
