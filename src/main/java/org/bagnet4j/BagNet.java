@@ -127,6 +127,39 @@ public final class BagNet {
         return new BagNet(new Network(config, checked), metadata, new Workers(threads));
     }
 
+    /**
+     * A model with seeded random weights (He-initialized convolutions, batchnorm near identity): for benchmarks
+     * and tests, where the cost matters and the answers do not.
+     */
+    public static BagNet withRandomWeights(BagNetConfig config, long seed, int threads) {
+        java.util.Random random = new java.util.Random(seed);
+        Map<String, int[]> shapes = config.tensorShapes();
+        return fromParameters(config, name -> {
+            int[] shape = shapes.get(name);
+            int n = 1;
+            for (int d : shape) {
+                n *= d;
+            }
+            float[] v = new float[n];
+            double std = shape.length > 1 ? Math.sqrt(2.0 / (n / shape[0])) : 0.1;
+            for (int i = 0; i < n; i++) {
+                if (name.endsWith("running_var")) {
+                    v[i] = 1f;
+                } else if (shape.length == 1 && name.endsWith(".weight")) {
+                    v[i] = 0.5f + 0.5f * random.nextFloat();
+                } else {
+                    v[i] = (float) (random.nextGaussian() * std);
+                }
+            }
+            return v;
+        }, threads);
+    }
+
+    /** Multiply-accumulates of one image's class scores at this input size, as bagnet4j computes them. */
+    public long macs(int height, int width) {
+        return network.macs(height, width);
+    }
+
     public BagNetConfig config() {
         return network.config();
     }

@@ -34,6 +34,9 @@ public final class Commands {
               scramble [--model M] [--tiles N] [--seed S] [--out DIR] IMAGE
                    shuffles N x N tiles of the image and shows the top-5 and the heatmaps before and after: a
                    bag-of-local-features decision barely depends on the object's shape.
+              bench [--model M | --preset NAME] [--size 224] [--batch 1] [--threads T] [--iters 20]
+                   [--warmup 5] [--json]
+                   median and minimum latency per image, images/s and GFLOP/s of the class scores.
               run  [--model M.safetensors] --input X.npy --output Y.npy [--grid] [--threads T]
                    X: float32 images, NCHW (or CHW), normalized. Y: class scores [N, classes], or with --grid
                    the patch-logit grid [N, gh, gw, classes].
@@ -64,6 +67,7 @@ public final class Commands {
                 case "explain" -> ExplainCommand.run(rest, out, err);
                 case "patches" -> PatchesCommand.run(rest, out, err);
                 case "scramble" -> ScrambleCommand.run(rest, out, err);
+                case "bench" -> BenchCommand.run(rest, out, err);
                 default -> throw new UsageException("unknown command '" + args[0] + "'");
             };
         } catch (UsageException e) {
