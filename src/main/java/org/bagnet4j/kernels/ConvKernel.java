@@ -24,9 +24,9 @@ public final class ConvKernel {
     static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
     static final int LANES = SPECIES.length();
     /** Output rows (pixels) per micro-tile. */
-    public static final int MR = 4;
-    /** Output channels per micro-tile and per packed panel: four vectors. */
-    public static final int NR = 4 * LANES;
+    public static final int MR = 8;
+    /** Output channels per micro-tile and per packed panel: two vectors. */
+    public static final int NR = 2 * LANES;
     /** Output rows per task: a task reuses each weight panel for this many rows. */
     private static final int ROWS_PER_TASK = 16 * MR;
 
@@ -144,6 +144,10 @@ public final class ConvKernel {
         int[] outOff = new int[MR];
         int[] resOff = new int[MR];
         float[] scratch = new float[MR * NR];
+        int[] scratchOff = new int[MR];
+        for (int r = 0; r < MR; r++) {
+            scratchOff[r] = r * NR;
+        }
         int reduction = layer.kernel * layer.kernel * layer.inChannels;
         for (int panel = panelStart; panel < panelEnd; panel++) {
             int col = panel * NR;
@@ -160,10 +164,8 @@ public final class ConvKernel {
                 // A full tile goes straight to the output; a ragged one through scratch, keeping the hot loop free
                 // of masks and branches.
                 boolean direct = rows == MR && validCols == NR;
-                float[] dst = direct ? out : scratch;
-                tile(in, inOff, segments, segmentLength, layer.weights, panel * reduction * NR, layer.bias, col, dst,
-                        direct ? outOff[0] : 0, direct ? outOff[1] : NR, direct ? outOff[2] : 2 * NR,
-                        direct ? outOff[3] : 3 * NR);
+                tile(in, inOff, segments, segmentLength, layer.weights, panel * reduction * NR, layer.bias, col,
+                        direct ? out : scratch, direct ? outOff : scratchOff);
                 if (!direct) {
                     for (int r = 0; r < rows; r++) {
                         System.arraycopy(scratch, r * NR, out, outOff[r], validCols);
@@ -177,44 +179,49 @@ public final class ConvKernel {
     }
 
     /**
-     * One MR x NR tile of bias + convolution, stored unmasked to four row offsets of {@code dst}: the hot loop, an
-     * outer product per reduction step. No vector crosses a method boundary, so none is ever boxed.
+     * One MR x NR tile of bias + convolution, stored unmasked to eight row offsets of {@code dst}: the hot loop, an
+     * outer product per reduction step (16 accumulators, 2 weight vectors, a broadcast). No vector crosses a
+     * method boundary, so none is ever boxed.
      */
-    private static void tile(float[] in, int[] inOff, int[] segments, int segmentLength, float[] w, int wOff, float[] bias, int col, float[] dst, int d0, int d1, int d2, int d3) {
+    private static void tile(float[] in, int[] inOff, int[] segments, int segmentLength, float[] w, int wOff,
+            float[] bias, int col, float[] dst, int[] dOff) {
         FloatVector b0 = FloatVector.fromArray(SPECIES, bias, col);
         FloatVector b1 = FloatVector.fromArray(SPECIES, bias, col + LANES);
-        FloatVector b2 = FloatVector.fromArray(SPECIES, bias, col + 2 * LANES);
-        FloatVector b3 = FloatVector.fromArray(SPECIES, bias, col + 3 * LANES);
-        FloatVector c00 = b0, c01 = b1, c02 = b2, c03 = b3;
-        FloatVector c10 = b0, c11 = b1, c12 = b2, c13 = b3;
-        FloatVector c20 = b0, c21 = b1, c22 = b2, c23 = b3;
-        FloatVector c30 = b0, c31 = b1, c32 = b2, c33 = b3;
+        FloatVector c00 = b0, c01 = b1, c10 = b0, c11 = b1, c20 = b0, c21 = b1, c30 = b0, c31 = b1;
+        FloatVector c40 = b0, c41 = b1, c50 = b0, c51 = b1, c60 = b0, c61 = b1, c70 = b0, c71 = b1;
         int wp = wOff;
         for (int shift : segments) {
             int p0 = inOff[0] + shift, p1 = inOff[1] + shift, p2 = inOff[2] + shift, p3 = inOff[3] + shift;
+            int p4 = inOff[4] + shift, p5 = inOff[5] + shift, p6 = inOff[6] + shift, p7 = inOff[7] + shift;
             for (int k = 0; k < segmentLength; k++, wp += NR) {
                 FloatVector w0 = FloatVector.fromArray(SPECIES, w, wp);
                 FloatVector w1 = FloatVector.fromArray(SPECIES, w, wp + LANES);
-                FloatVector w2 = FloatVector.fromArray(SPECIES, w, wp + 2 * LANES);
-                FloatVector w3 = FloatVector.fromArray(SPECIES, w, wp + 3 * LANES);
                 FloatVector a = FloatVector.broadcast(SPECIES, in[p0 + k]);
-                c00 = a.fma(w0, c00); c01 = a.fma(w1, c01); c02 = a.fma(w2, c02); c03 = a.fma(w3, c03);
+                c00 = a.fma(w0, c00); c01 = a.fma(w1, c01);
                 a = FloatVector.broadcast(SPECIES, in[p1 + k]);
-                c10 = a.fma(w0, c10); c11 = a.fma(w1, c11); c12 = a.fma(w2, c12); c13 = a.fma(w3, c13);
+                c10 = a.fma(w0, c10); c11 = a.fma(w1, c11);
                 a = FloatVector.broadcast(SPECIES, in[p2 + k]);
-                c20 = a.fma(w0, c20); c21 = a.fma(w1, c21); c22 = a.fma(w2, c22); c23 = a.fma(w3, c23);
+                c20 = a.fma(w0, c20); c21 = a.fma(w1, c21);
                 a = FloatVector.broadcast(SPECIES, in[p3 + k]);
-                c30 = a.fma(w0, c30); c31 = a.fma(w1, c31); c32 = a.fma(w2, c32); c33 = a.fma(w3, c33);
+                c30 = a.fma(w0, c30); c31 = a.fma(w1, c31);
+                a = FloatVector.broadcast(SPECIES, in[p4 + k]);
+                c40 = a.fma(w0, c40); c41 = a.fma(w1, c41);
+                a = FloatVector.broadcast(SPECIES, in[p5 + k]);
+                c50 = a.fma(w0, c50); c51 = a.fma(w1, c51);
+                a = FloatVector.broadcast(SPECIES, in[p6 + k]);
+                c60 = a.fma(w0, c60); c61 = a.fma(w1, c61);
+                a = FloatVector.broadcast(SPECIES, in[p7 + k]);
+                c70 = a.fma(w0, c70); c71 = a.fma(w1, c71);
             }
         }
-        c00.intoArray(dst, d0); c01.intoArray(dst, d0 + LANES);
-        c02.intoArray(dst, d0 + 2 * LANES); c03.intoArray(dst, d0 + 3 * LANES);
-        c10.intoArray(dst, d1); c11.intoArray(dst, d1 + LANES);
-        c12.intoArray(dst, d1 + 2 * LANES); c13.intoArray(dst, d1 + 3 * LANES);
-        c20.intoArray(dst, d2); c21.intoArray(dst, d2 + LANES);
-        c22.intoArray(dst, d2 + 2 * LANES); c23.intoArray(dst, d2 + 3 * LANES);
-        c30.intoArray(dst, d3); c31.intoArray(dst, d3 + LANES);
-        c32.intoArray(dst, d3 + 2 * LANES); c33.intoArray(dst, d3 + 3 * LANES);
+        c00.intoArray(dst, dOff[0]); c01.intoArray(dst, dOff[0] + LANES);
+        c10.intoArray(dst, dOff[1]); c11.intoArray(dst, dOff[1] + LANES);
+        c20.intoArray(dst, dOff[2]); c21.intoArray(dst, dOff[2] + LANES);
+        c30.intoArray(dst, dOff[3]); c31.intoArray(dst, dOff[3] + LANES);
+        c40.intoArray(dst, dOff[4]); c41.intoArray(dst, dOff[4] + LANES);
+        c50.intoArray(dst, dOff[5]); c51.intoArray(dst, dOff[5] + LANES);
+        c60.intoArray(dst, dOff[6]); c61.intoArray(dst, dOff[6] + LANES);
+        c70.intoArray(dst, dOff[7]); c71.intoArray(dst, dOff[7] + LANES);
     }
 
     /** Adds the residual and applies ReLU to a finished tile, in place (it is still in L1). */
