@@ -29,6 +29,8 @@ public final class ConvKernel {
     public static final int NR = 2 * LANES;
     /** Output rows per task: a task reuses each weight panel for this many rows. */
     private static final int ROWS_PER_TASK = 16 * MR;
+    /** Tasks per thread to aim for, so that uneven ones balance out. */
+    private static final int TASKS_PER_THREAD = 8;
 
     private ConvKernel() {
     }
@@ -74,8 +76,10 @@ public final class ConvKernel {
         }
         int rows = out.batch() * out.height() * out.width();
         int rowTasks = (rows + ROWS_PER_TASK - 1) / ROWS_PER_TASK;
-        // Few rows (the fully connected layer): split the output channels too, so every core has work.
-        int panelGroups = Math.min(layer.panelCount, Math.max(1, (2 * workers.threads() + rowTasks - 1) / rowTasks));
+        // Few row tasks (late stages, the fully connected layer): split the output channels too, so that there are
+        // enough tasks for the threads to finish together.
+        int wanted = TASKS_PER_THREAD * workers.threads();
+        int panelGroups = Math.min(layer.panelCount, Math.max(1, (wanted + rowTasks - 1) / rowTasks));
         int panelsPerGroup = (layer.panelCount + panelGroups - 1) / panelGroups;
         Geometry g = new Geometry(layer, input, out, residual);
         workers.parallelFor(rowTasks * panelGroups, task -> {
@@ -88,7 +92,7 @@ public final class ConvKernel {
         });
     }
 
-    /** Maps an output row (pixel) to the offsets of its input window, its output and its residual. */
+    /** Maps output rows (pixels) to the offsets of their input windows and their residual pixels. */
     private record Geometry(int outHeight, int outWidth, int inHeight, int inWidth, int inChannels, int stride,
             int outChannels, int resHeight, int resWidth) {
         Geometry(PackedConv layer, Tensor in, Tensor out, Tensor res) {
@@ -96,20 +100,26 @@ public final class ConvKernel {
                     out.channels(), res == null ? 0 : res.height(), res == null ? 0 : res.width());
         }
 
-        int inputOffset(int row) {
+        /**
+         * Input-window and residual offsets of rows [start, end), walking the pixels in order so that only the
+         * first row needs divisions (they would cost as much as a whole tile's arithmetic for small layers).
+         */
+        void offsets(int start, int end, int[] input, int[] residual) {
             int pixels = outHeight * outWidth;
-            int n = row / pixels;
-            int y = (row % pixels) / outWidth;
-            int x = row % outWidth;
-            return ((n * inHeight + y * stride) * inWidth + x * stride) * inChannels;
-        }
-
-        int residualOffset(int row) {
-            int pixels = outHeight * outWidth;
-            int n = row / pixels;
-            int y = (row % pixels) / outWidth;
-            int x = row % outWidth;
-            return ((n * resHeight + y) * resWidth + x) * outChannels;
+            int n = start / pixels;
+            int y = (start % pixels) / outWidth;
+            int x = start % outWidth;
+            for (int i = 0; i < end - start; i++) {
+                input[i] = ((n * inHeight + y * stride) * inWidth + x * stride) * inChannels;
+                residual[i] = ((n * resHeight + y) * resWidth + x) * outChannels;
+                if (++x == outWidth) {
+                    x = 0;
+                    if (++y == outHeight) {
+                        y = 0;
+                        n++;
+                    }
+                }
+            }
         }
     }
 
@@ -140,6 +150,9 @@ public final class ConvKernel {
             int rowStart, int rowEnd, int panelStart, int panelEnd) {
         int[] segments = segmentOffsets(layer, g.inWidth());
         int segmentLength = layer.kernel * layer.kernel * layer.inChannels / segments.length;
+        int[] inRows = new int[rowEnd - rowStart];
+        int[] resRows = new int[rowEnd - rowStart];
+        g.offsets(rowStart, rowEnd, inRows, resRows);
         int[] inOff = new int[MR];
         int[] outOff = new int[MR];
         int[] resOff = new int[MR];
@@ -157,9 +170,9 @@ public final class ConvKernel {
                 for (int r = 0; r < MR; r++) {
                     // Rows past the end repeat the last row; their results are not kept.
                     int row = m + Math.min(r, rows - 1);
-                    inOff[r] = g.inputOffset(row);
+                    inOff[r] = inRows[row - rowStart];
                     outOff[r] = row * g.outChannels() + col;
-                    resOff[r] = res == null ? 0 : g.residualOffset(row) + col;
+                    resOff[r] = resRows[row - rowStart] + col;
                 }
                 // A full tile goes straight to the output; a ragged one through scratch, keeping the hot loop free
                 // of masks and branches.
