@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import java.util.function.Function;
 
 import org.bagnet4j.image.ImageDecoder;
@@ -132,7 +133,7 @@ public final class BagNet {
      * and tests, where the cost matters and the answers do not.
      */
     public static BagNet withRandomWeights(BagNetConfig config, long seed, int threads) {
-        java.util.Random random = new java.util.Random(seed);
+        Random random = new Random(seed);
         Map<String, int[]> shapes = config.tensorShapes();
         return fromParameters(config, name -> {
             int[] shape = shapes.get(name);

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -17,18 +16,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 class BagNetTest {
-    /** A model of the given architecture with seeded random weights and valid batchnorm statistics. */
     static BagNet randomModel(BagNetConfig config, long seed) {
-        Random rnd = new Random(seed);
-        Map<String, int[]> shapes = config.tensorShapes();
-        return BagNet.fromParameters(config, name -> {
-            int size = Arrays.stream(shapes.get(name)).reduce(1, (a, b) -> a * b);
-            float[] v = new float[size];
-            for (int i = 0; i < size; i++) {
-                v[i] = name.endsWith("running_var") ? 0.5f + rnd.nextFloat() : (float) rnd.nextGaussian() * 0.1f;
-            }
-            return v;
-        }, 2);
+        return BagNet.withRandomWeights(config, seed, 2);
     }
 
     static Tensor randomImages(long seed, int n, int h, int w, int c) {

@@ -2,7 +2,6 @@ package org.bagnet4j.benchmarks;
 
 import java.util.Arrays;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Random;
 
 import org.bagnet4j.BagNet;
@@ -32,7 +31,8 @@ public final class HeatmapBenchmark {
         System.out.println("| preset | dense (s) | per-patch (s, scaled) | speed-up | max |value| | max |difference| |");
         System.out.println("|---|---|---|---|---|---|");
         for (String preset : new String[] {"bagnet9", "bagnet17", "bagnet33"}) {
-            BagNet model = random(BagNetConfig.preset(preset));
+            BagNet model = BagNet.withRandomWeights(BagNetConfig.preset(preset), 7,
+                    Runtime.getRuntime().availableProcessors());
             Tensor image = Tensor.zeros(1, size, size, 3);
             Random rnd = new Random(1);
             for (int i = 0; i < image.size(); i++) {
@@ -58,23 +58,6 @@ public final class HeatmapBenchmark {
             System.out.printf(Locale.ROOT, "| %s | %.2f | %.1f | %.1fx | %.3g | %.1e |%n", preset, d, p, p / d,
                     maxAbs(patchBand), maxDifference(denseBand, patchBand));
         }
-    }
-
-    private static BagNet random(BagNetConfig config) {
-        Random rnd = new Random(7);
-        Map<String, int[]> shapes = config.tensorShapes();
-        return BagNet.fromParameters(config, name -> {
-            int[] shape = shapes.get(name);
-            int n = Arrays.stream(shape).reduce(1, (a, b) -> a * b);
-            float[] v = new float[n];
-            boolean weights = shape.length > 1; // He-initialized convolutions and fc; batchnorm near identity
-            double std = weights ? Math.sqrt(2.0 / (n / shape[0])) : 0.1;
-            for (int i = 0; i < n; i++) {
-                v[i] = name.endsWith("running_var") ? 1f : name.endsWith(".weight") && !weights
-                        ? 0.5f + rnd.nextFloat() * 0.5f : (float) (rnd.nextGaussian() * std);
-            }
-            return v;
-        }, Runtime.getRuntime().availableProcessors());
     }
 
     private static double median(double[] values) {
