@@ -87,11 +87,12 @@ public final class Explainer {
     /** As above, with at most {@code maxBandRows} output rows per dense pass (0: as the heap allows). */
     static EvidenceMap fullResolution(BagNet model, Tensor input, int classIndex, Region region,
             ProgressListener progress, int maxBandRows) {
-        Region r = checkedRegion(input, region);
-        int q = model.receptiveField();
-        int half = (q - 1) / 2;
-        int outW = r.x1() - r.x0();
-        int outH = r.y1() - r.y0();
+        Frame f = new Frame(model, checkedRegion(input, region));
+        Region r = f.region();
+        int q = f.q();
+        int half = f.half();
+        int outW = f.width();
+        int outH = f.height();
         float[] values = new float[outW * outH];
         int band = maxBandRows > 0 ? maxBandRows : bandRows(model, outW + q - 1, outH);
         for (int y = 0; y < outH; y += band) {
@@ -104,8 +105,7 @@ public final class Explainer {
                 progress.progress(y + rows, outH);
             }
         }
-        return new EvidenceMap(classIndex, model.labels().name(classIndex), outW, outH, values, q, 1, -half,
-                r.x0(), r.y0());
+        return f.map(classIndex, values);
     }
 
     /**
@@ -114,24 +114,36 @@ public final class Explainer {
      * that benchmarks and tests compare against.
      */
     public static EvidenceMap fullResolutionPerPatch(BagNet model, Tensor input, int classIndex, Region region) {
-        Region r = checkedRegion(input, region);
-        int q = model.receptiveField();
-        int half = (q - 1) / 2;
-        int outW = r.x1() - r.x0();
-        int outH = r.y1() - r.y0();
-        float[] values = new float[outW * outH];
+        Frame f = new Frame(model, checkedRegion(input, region));
+        Region r = f.region();
+        int outW = f.width();
+        float[] values = new float[outW * f.height()];
         int batch = 256;
         for (int start = 0; start < values.length; start += batch) {
             int count = Math.min(batch, values.length - start);
             List<Tensor> patches = new ArrayList<>(count);
             for (int i = start; i < start + count; i++) {
-                patches.add(paddedWindow(input, r.x0() + i % outW - half, r.y0() + i / outW - half, q, q));
+                patches.add(paddedWindow(input, r.x0() + i % outW - f.half(), r.y0() + i / outW - f.half(), f.q(),
+                        f.q()));
             }
             Tensor logits = model.patchLogits(Tensor.concat(patches), classIndex);
             System.arraycopy(logits.data(), 0, values, start, count);
         }
-        return new EvidenceMap(classIndex, model.labels().name(classIndex), outW, outH, values, q, 1, -half,
-                r.x0(), r.y0());
+        return f.map(classIndex, values);
+    }
+
+    /** A full-resolution map's geometry: the region, the patch side q and half of it, the map's size. */
+    private record Frame(BagNet model, Region region, int q, int half, int width, int height) {
+        Frame(BagNet model, Region region) {
+            this(model, region, model.receptiveField(), (model.receptiveField() - 1) / 2,
+                    region.x1() - region.x0(), region.y1() - region.y0());
+        }
+
+        /** Pixel (x, y) of the map is the patch centred on input pixel (x0 + x, y0 + y). */
+        EvidenceMap map(int classIndex, float[] values) {
+            return new EvidenceMap(classIndex, model.labels().name(classIndex), width, height, values, q, 1, -half,
+                    region.x0(), region.y0());
+        }
     }
 
     /** The region (all of the input when null), checked to be non-empty and inside the input. */

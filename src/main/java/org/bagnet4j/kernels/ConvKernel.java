@@ -15,8 +15,8 @@ import org.bagnet4j.tensor.Tensor;
  * floats, or with dilation k * k pixels of inChannels floats), so no im2col copy is made; a 1x1 convolution (and
  * so the fully connected layer) is the case k = 1, a plain GEMM.
  *
- * <p>The micro-kernel keeps an {@link #MR} x {@link #NR} tile of outputs in registers ({@code MR x 4} vectors),
- * broadcasts one input value per row and multiplies it with four weight vectors of a packed panel: an outer
+ * <p>The micro-kernel keeps an {@link #MR} x {@link #NR} tile of outputs in registers ({@code MR x 2} vectors),
+ * broadcasts one input value per row and multiplies it with two weight vectors of a packed panel: an outer
  * product with no horizontal reductions. The epilogue adds the bias (folded batchnorm), an optional residual
  * (read through its own strides, which is BagNet's top-left crop of a larger shortcut) and an optional ReLU.
  */
