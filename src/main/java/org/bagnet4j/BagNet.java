@@ -12,11 +12,11 @@ import java.util.function.Function;
 
 import org.bagnet4j.image.ImageDecoder;
 import org.bagnet4j.image.RgbImage;
-import org.bagnet4j.kernels.ConvKernel;
 import org.bagnet4j.kernels.VectorSupport;
 import org.bagnet4j.kernels.Workers;
 import org.bagnet4j.model.Network;
 import org.bagnet4j.tensor.Tensor;
+import org.bagnet4j.tensor.Workspace;
 import org.bagnet4j.weights.ModelFile;
 
 /**
@@ -33,6 +33,8 @@ public final class BagNet {
     private final Network network;
     private final Map<String, String> metadata;
     private final Workers workers;
+    /** Each calling thread's activation buffers, reused from call to call. */
+    private final ThreadLocal<Workspace> workspace = ThreadLocal.withInitial(Workspace::new);
     private final Labels labels;
     private final Preprocessing preprocessing;
     private final List<String> warnings;
@@ -245,7 +247,7 @@ public final class BagNet {
     /** Image-level class scores (logits) [N][classes]: the mean of the patch-logit grid. */
     public float[][] classScores(Tensor images) {
         check(images);
-        Tensor scores = network.classScores(images, workers);
+        Tensor scores = network.classScores(images, workers, workspace.get());
         int classes = scores.channels();
         float[][] out = new float[images.batch()][classes];
         for (int n = 0; n < out.length; n++) {
@@ -257,14 +259,13 @@ public final class BagNet {
     /** The patch-logit grid [N, gh, gw, classes]: class evidence of every receptive-field patch. */
     public Tensor patchLogits(Tensor images) {
         check(images);
-        return network.patchLogits(images, workers);
+        return network.patchLogits(images, null, false, workers, workspace.get());
     }
 
     /** The patch-logit grid for some classes only, [N, gh, gw, classes.length]: cheaper than all classes. */
     public Tensor patchLogits(Tensor images, int... classes) {
         check(images);
-        return ConvKernel.apply(network.classifierFor(checkClasses(classes)), network.features(images, workers), null,
-                false, workers);
+        return network.patchLogits(images, checkClasses(classes), false, workers, workspace.get());
     }
 
     /**
@@ -274,8 +275,7 @@ public final class BagNet {
      */
     public Tensor denseLogits(Tensor images, int... classes) {
         check(images);
-        return ConvKernel.apply(network.classifierFor(checkClasses(classes)), network.denseFeatures(images, workers),
-                null, false, workers);
+        return network.patchLogits(images, checkClasses(classes), true, workers, workspace.get());
     }
 
     private int[] checkClasses(int[] classes) {

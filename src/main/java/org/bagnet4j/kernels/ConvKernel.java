@@ -8,6 +8,7 @@ import jdk.incubator.vector.VectorSpecies;
 
 import org.bagnet4j.BagNetException;
 import org.bagnet4j.tensor.Tensor;
+import org.bagnet4j.tensor.Workspace;
 
 /**
  * Valid (unpadded) k x k convolution with stride and dilation on NHWC tensors, computed as an implicit GEMM: every
@@ -58,16 +59,26 @@ public final class ConvKernel {
         return out;
     }
 
+    /** Runs {@link #run} into an output taken from {@code workspace} (to be given back by the caller). */
+    public static Tensor apply(PackedConv layer, Tensor input, Tensor residual, boolean relu, Workers workers,
+            Workspace workspace) {
+        int[] s = outputShape(layer, input);
+        Tensor out = workspace.take(s[0], s[1], s[2], s[3]);
+        run(layer, input, out, residual, relu, workers);
+        return out;
+    }
+
     /**
-     * out = [relu](conv(input) + bias [+ residual cropped to out's height and width]).
+     * out = [relu](conv(input) + bias [+ residual cropped to out's height and width]). An output smaller than the
+     * convolution's gets its top-left part, and only that part is computed.
      *
      * @param residual null, or a tensor with out's batch and channels and at least its height and width
      */
     public static void run(PackedConv layer, Tensor input, Tensor out, Tensor residual, boolean relu,
             Workers workers) {
         int[] s = outputShape(layer, input);
-        if (out.batch() != s[0] || out.height() != s[1] || out.width() != s[2] || out.channels() != s[3]) {
-            throw new BagNetException("convolution output " + out + " does not match expected shape "
+        if (out.batch() != s[0] || out.height() > s[1] || out.width() > s[2] || out.channels() != s[3]) {
+            throw new BagNetException("convolution output " + out + " does not fit in its output shape "
                     + Arrays.toString(s));
         }
         if (residual != null && (residual.batch() != out.batch() || residual.channels() != out.channels()

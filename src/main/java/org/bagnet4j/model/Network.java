@@ -10,6 +10,7 @@ import org.bagnet4j.kernels.PackedConv;
 import org.bagnet4j.kernels.Pooling;
 import org.bagnet4j.kernels.Workers;
 import org.bagnet4j.tensor.Tensor;
+import org.bagnet4j.tensor.Workspace;
 
 /**
  * The BagNet forward pass over NHWC tensors, built from PyTorch state_dict parameters with every batchnorm folded
@@ -99,29 +100,27 @@ public final class Network {
         return config;
     }
 
-    /** The last feature map, [N, gh, gw, featureChannels]: one feature vector per image patch. */
-    public Tensor features(Tensor images, Workers workers) {
-        return run(blocks, images, workers);
-    }
-
     /**
-     * Dense ("a trous") evaluation: the features of every q x q window at stride 1, [N, H - q + 1, W - q + 1,
-     * featureChannels]. Cell (y, x) equals {@link #features} of the window at (y, x) alone, and each window is
-     * computed once: the strides are dropped and the later kernels dilated instead.
+     * The last feature map, [N, gh, gw, featureChannels] (one feature vector per image patch), in a tensor of
+     * {@code workspace}'s that the caller gives back. Dense ("a trous") evaluation gives the features of every q x q
+     * window at stride 1, [N, H - q + 1, W - q + 1, featureChannels]: cell (y, x) equals the features of the window
+     * at (y, x) alone, and each window is computed once, the strides dropped and the later kernels dilated instead.
      */
-    public Tensor denseFeatures(Tensor images, Workers workers) {
-        return run(denseBlocks, images, workers);
-    }
-
-    private Tensor run(List<Bottleneck> stack, Tensor images, Workers workers) {
-        Tensor x = ConvKernel.apply(stem, images, null, true, workers);
-        for (Bottleneck block : stack) {
-            x = block.forward(x, workers);
+    private Tensor features(Tensor images, boolean dense, Workers workers, Workspace workspace) {
+        workspace.reset(List.of(dense, images.batch(), images.height(), images.width(), images.channels()));
+        Tensor x = ConvKernel.apply(stem, images, null, true, workers, workspace);
+        for (Bottleneck block : dense ? denseBlocks : blocks) {
+            Tensor next = block.forward(x, workers, workspace);
+            workspace.give(x);
+            x = next;
         }
         return x;
     }
 
-    /** Multiply-accumulates of one image's class scores at the given input size (as computed: stem composed). */
+    /**
+     * Multiply-accumulates of one image's class scores at the given input size, as computed: stem composed, only
+     * the part of a downsample that is added.
+     */
     public long macs(int height, int width) {
         long total = 0;
         int h = stem.outputSize(height);
@@ -131,29 +130,33 @@ public final class Network {
             total += (long) h * w * b.reduce().macsPerPixel();
             int sh = b.spatial().outputSize(h);
             int sw = b.spatial().outputSize(w);
-            total += (long) sh * sw * (b.spatial().macsPerPixel() + b.expand().macsPerPixel());
-            if (b.downsample() != null) {
-                total += (long) b.downsample().outputSize(h) * b.downsample().outputSize(w)
-                        * b.downsample().macsPerPixel();
-            }
+            long downsample = b.downsample() == null ? 0 : b.downsample().macsPerPixel();
+            total += (long) sh * sw * (b.spatial().macsPerPixel() + b.expand().macsPerPixel() + downsample);
             h = sh;
             w = sw;
         }
         return total + classifier.macsPerPixel();
     }
 
-    /** The classifier restricted to some classes (a 1x1 convolution): evidence for just those classes. */
-    public PackedConv classifierFor(int[] classes) {
-        return classifier.selectOutputs(classes);
-    }
-
     /** Image-level class scores, [N, 1, 1, classes]: the grid is pooled before the (linear) classifier. */
-    public Tensor classScores(Tensor images, Workers workers) {
-        return ConvKernel.apply(classifier, Pooling.meanOverGrid(features(images, workers)), null, false, workers);
+    public Tensor classScores(Tensor images, Workers workers, Workspace workspace) {
+        Tensor features = features(images, false, workers, workspace);
+        Tensor pooled = Pooling.meanOverGrid(features);
+        workspace.give(features);
+        return ConvKernel.apply(classifier, pooled, null, false, workers);
     }
 
-    /** The patch-logit grid, [N, gh, gw, classes]: the classifier applied at every grid cell. */
-    public Tensor patchLogits(Tensor images, Workers workers) {
-        return ConvKernel.apply(classifier, features(images, workers), null, false, workers);
+    /**
+     * Class evidence per patch: the classifier applied at every cell of the grid, [N, gh, gw, classes], or with
+     * {@code dense} at every stride-1 window, [N, H - q + 1, W - q + 1, classes].
+     *
+     * @param classes the classes wanted, in that order, or null for all
+     */
+    public Tensor patchLogits(Tensor images, int[] classes, boolean dense, Workers workers, Workspace workspace) {
+        PackedConv head = classes == null ? classifier : classifier.selectOutputs(classes);
+        Tensor features = features(images, dense, workers, workspace);
+        Tensor logits = ConvKernel.apply(head, features, null, false, workers);
+        workspace.give(features);
+        return logits;
     }
 }
