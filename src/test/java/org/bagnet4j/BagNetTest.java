@@ -31,7 +31,7 @@ class BagNetTest {
 
     /**
      * The receptive field and grid stride, measured: a pixel change must alter exactly the grid cells whose
-     * q x q window (cell i covers pixels [8i, 8i + q - 1]) contains that pixel, and no other cell by a single bit.
+     * q x q window (cell i covers pixels [8i, 8i + q - 1]) contains that pixel, and no other cell beyond rounding.
      */
     @ParameterizedTest
     @CsvSource({"bagnet9, 9", "bagnet17, 17", "bagnet33, 33"})
@@ -56,9 +56,16 @@ class BagNetTest {
                             && pixel[1] < 8 * gx + q;
                     int classes = before.channels();
                     int off = (gy * 2 + gx) * classes;
-                    boolean same = Arrays.equals(before.data(), off, off + classes, after.data(), off, off + classes);
-                    assertThat(same).as("%s pixel %s cell (%d,%d)", preset, Arrays.toString(pixel), gy, gx)
-                            .isEqualTo(!inside);
+                    double change = 0;
+                    double scale = 0;
+                    for (int c = off; c < off + classes; c++) {
+                        change = Math.max(change, Math.abs(after.data()[c] - before.data()[c]));
+                        scale = Math.max(scale, Math.abs(before.data()[c]));
+                    }
+                    // Outside the patch only rounding may leak in (Winograd tiles mix neighbouring pixels with
+                    // weights that cancel exactly in exact arithmetic).
+                    assertThat(change / scale).as("%s pixel %s cell (%d,%d)", preset, Arrays.toString(pixel), gy, gx)
+                            .matches(r -> inside ? r > 1e-3 : r < 1e-5, inside ? "changed" : "unchanged");
                 }
             }
         }

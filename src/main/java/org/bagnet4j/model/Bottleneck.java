@@ -2,6 +2,7 @@ package org.bagnet4j.model;
 
 import org.bagnet4j.kernels.ConvKernel;
 import org.bagnet4j.kernels.PackedConv;
+import org.bagnet4j.kernels.Winograd;
 import org.bagnet4j.kernels.Workers;
 import org.bagnet4j.tensor.Tensor;
 import org.bagnet4j.tensor.Workspace;
@@ -12,13 +13,16 @@ import org.bagnet4j.tensor.Workspace;
  * path smaller than the shortcut; only the shortcut's top-left part is added (and, for a downsample, computed),
  * fused into the last convolution.
  *
+ * @param winograd the spatial convolution by Winograd's method where that is faster, else null
  * @param downsample null when the shortcut is the block's input itself
  */
-record Bottleneck(PackedConv reduce, PackedConv spatial, PackedConv expand, PackedConv downsample) {
+public record Bottleneck(PackedConv reduce, PackedConv spatial, Winograd winograd, PackedConv expand,
+        PackedConv downsample) {
     /** The block's output, taken from {@code workspace}; {@code x} is left to the caller. */
-    Tensor forward(Tensor x, Workers workers, Workspace workspace) {
+    public Tensor forward(Tensor x, Workers workers, Workspace workspace) {
         Tensor reduced = ConvKernel.apply(reduce, x, null, true, workers, workspace);
-        Tensor mixed = ConvKernel.apply(spatial, reduced, null, true, workers, workspace);
+        Tensor mixed = winograd != null ? winograd.apply(reduced, workers, workspace)
+                : ConvKernel.apply(spatial, reduced, null, true, workers, workspace);
         workspace.give(reduced);
         Tensor out = workspace.take(x.batch(), mixed.height(), mixed.width(), expand.outChannels());
         Tensor shortcut = x;

@@ -8,6 +8,7 @@ import org.bagnet4j.BagNetConfig;
 import org.bagnet4j.kernels.ConvKernel;
 import org.bagnet4j.kernels.PackedConv;
 import org.bagnet4j.kernels.Pooling;
+import org.bagnet4j.kernels.Winograd;
 import org.bagnet4j.kernels.Workers;
 import org.bagnet4j.tensor.Tensor;
 import org.bagnet4j.tensor.Workspace;
@@ -40,9 +41,13 @@ public final class Network {
             for (int b = 0; b < config.blocks().get(s); b++) {
                 String p = "layer" + (s + 1) + "." + b + ".";
                 int stride = config.stride(s, b);
+                int kernel = config.kernelSize(s, b);
+                BatchNorm.Folded spatial = fold(parameters, p + "conv2.weight", p + "bn2", width);
                 list.add(new Bottleneck(
                         convBn(parameters, p + "conv1.weight", p + "bn1", width, in, 1, 1),
-                        convBn(parameters, p + "conv2.weight", p + "bn2", width, width, config.kernelSize(s, b), stride),
+                        PackedConv.pack(spatial.weight(), spatial.bias(), width, width, kernel, stride),
+                        Winograd.suits(kernel, stride, width, width)
+                                ? Winograd.of(spatial.weight(), spatial.bias(), width, width) : null,
                         convBn(parameters, p + "conv3.weight", p + "bn3", out, width, 1, 1),
                         b == 0 ? convBn(parameters, p + "downsample.0.weight", p + "downsample.1", out, in, 1, stride)
                                 : null));
@@ -53,7 +58,8 @@ public final class Network {
         List<Bottleneck> dense = new ArrayList<>();
         int dilation = 1;
         for (Bottleneck b : blocks) {
-            dense.add(new Bottleneck(b.reduce(), b.spatial().withStrideAndDilation(1, dilation), b.expand(),
+            dense.add(new Bottleneck(b.reduce(), b.spatial().withStrideAndDilation(1, dilation),
+                    dilation == 1 ? b.winograd() : null, b.expand(),
                     b.downsample() == null ? null : b.downsample().withStrideAndDilation(1, 1)));
             dilation *= b.spatial().stride();
         }
@@ -90,10 +96,14 @@ public final class Network {
 
     private static PackedConv convBn(Function<String, float[]> parameters, String conv, String bn, int out, int in,
             int kernel, int stride) {
-        BatchNorm.Folded f = BatchNorm.fold(parameters.apply(conv), out, parameters.apply(bn + ".weight"),
+        BatchNorm.Folded f = fold(parameters, conv, bn, out);
+        return PackedConv.pack(f.weight(), f.bias(), out, in, kernel, stride);
+    }
+
+    private static BatchNorm.Folded fold(Function<String, float[]> parameters, String conv, String bn, int out) {
+        return BatchNorm.fold(parameters.apply(conv), out, parameters.apply(bn + ".weight"),
                 parameters.apply(bn + ".bias"), parameters.apply(bn + ".running_mean"),
                 parameters.apply(bn + ".running_var"));
-        return PackedConv.pack(f.weight(), f.bias(), out, in, kernel, stride);
     }
 
     public BagNetConfig config() {

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# bagnet4j, ONNX Runtime Java and PyTorch on the same weights, in one run, one table:
+#   bash benchmarks/side-by-side.sh [THREADS] [ITERS] [PRESET ...]   (defaults: all cores, 20, the three presets)
+# Needs Debian's python3-torch (apt-get install python3-torch); ONNX Runtime comes from Maven Central.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+threads=${1:-$(nproc)}
+iters=${2:-20}
+shift 2 || shift $#
+presets=("${@:-bagnet9 bagnet17 bagnet33}")
+presets=(${presets[*]})
+export JAVA_HOME=${JAVA_HOME:-$(bash .ci/jdk25)}
+mvn -q -B install -DskipTests -Dinvoker.skip=true
+mvn -q -B -f benchmarks/pom.xml package
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+/usr/bin/python3 benchmarks/side_by_side.py "$work" "$threads" "$iters" "${presets[@]}" 2>&1 | grep -v -i "warning\|if grid"
+"$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector -Xmx4g \
+  -cp "benchmarks/target/classes:$(cat benchmarks/target/classpath.txt)" org.bagnet4j.benchmarks.SideBySide \
+  "$work" "$threads" "$iters" "${presets[@]}"

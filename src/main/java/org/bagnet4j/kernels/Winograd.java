@@ -1,0 +1,299 @@
+package org.bagnet4j.kernels;
+
+import java.util.Arrays;
+
+import jdk.incubator.vector.FloatVector;
+
+import org.bagnet4j.BagNetException;
+import org.bagnet4j.tensor.Tensor;
+import org.bagnet4j.tensor.Workspace;
+
+/**
+ * A valid 3x3 stride-1 convolution with bias and ReLU by Winograd's minimal filtering F(4x4, 3x3) (Lavin and Gray,
+ * 2016, interpolation points 0, 1, -1, 2, -2, infinity): every 4x4 block of outputs comes from a 6x6 input tile
+ * with 36 products per (input, output) channel pair instead of 144. Inputs and weights are transformed to the 36
+ * "frequencies" (weights once, at load), each frequency is one GEMM of tiles x inChannels by inChannels x
+ * outChannels run by {@link ConvKernel}, and the results are transformed back. Pays for wide layers only: the
+ * transforms cost about as much as a GEMM with a few dozen input channels.
+ */
+public final class Winograd {
+    private static final int TILE = 6;
+    private static final int OUT = 4;
+    private static final int FREQUENCIES = TILE * TILE;
+    /** Narrower layers stay with the direct convolution. */
+    private static final int MIN_CHANNELS = 64;
+    /** Input transform B^T. */
+    private static final float[][] BT = {
+        {4, 0, -5, 0, 1, 0},
+        {0, -4, -4, 1, 1, 0},
+        {0, 4, -4, -1, 1, 0},
+        {0, -2, -1, 2, 1, 0},
+        {0, 2, -1, -2, 1, 0},
+        {0, 4, 0, -5, 0, 1}};
+    /** Weight transform G. */
+    private static final double[][] G = {
+        {1 / 4.0, 0, 0},
+        {-1 / 6.0, -1 / 6.0, -1 / 6.0},
+        {-1 / 6.0, 1 / 6.0, -1 / 6.0},
+        {1 / 24.0, 1 / 12.0, 1 / 6.0},
+        {1 / 24.0, -1 / 12.0, 1 / 6.0},
+        {0, 0, 1}};
+    /** Output transform A^T. */
+    private static final float[][] AT = {
+        {1, 1, 1, 1, 1, 0},
+        {0, 1, -1, 2, -2, 0},
+        {0, 1, 1, 4, 4, 0},
+        {0, 1, -1, 8, -8, 1}};
+    /** Tiles per task of the transforms. */
+    private static final int TILES_PER_TASK = 4;
+    /** Each thread's buffers for transforming one tile. */
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+    private final int inChannels;
+    private final int outChannels;
+    /** One 1x1 layer (a GEMM) per frequency: the transformed weights G g G^T. */
+    private final PackedConv[] products;
+    private final float[] bias;
+
+    private Winograd(int inChannels, int outChannels, PackedConv[] products, float[] bias) {
+        this.inChannels = inChannels;
+        this.outChannels = outChannels;
+        this.products = products;
+        this.bias = bias;
+    }
+
+    /** Whether a convolution of this geometry is computed faster this way. */
+    public static boolean suits(int kernel, int stride, int inChannels, int outChannels) {
+        return kernel == 3 && stride == 1 && inChannels >= MIN_CHANNELS && outChannels >= MIN_CHANNELS;
+    }
+
+    /**
+     * Transforms weights given in PyTorch's layout [out][in][3][3].
+     *
+     * @param bias per output channel
+     */
+    public static Winograd of(float[] weight, float[] bias, int outChannels, int inChannels) {
+        if (weight.length != (long) outChannels * inChannels * 9 || bias.length != outChannels) {
+            throw new BagNetException("Winograd convolution needs " + outChannels + "x" + inChannels
+                    + "x3x3 weights and " + outChannels + " biases");
+        }
+        float[][] transformed = new float[FREQUENCIES][outChannels * inChannels];
+        double[] g = new double[9];
+        for (int o = 0; o < outChannels; o++) {
+            for (int i = 0; i < inChannels; i++) {
+                for (int t = 0; t < 9; t++) {
+                    g[t] = weight[(o * inChannels + i) * 9 + t];
+                }
+                for (int a = 0; a < TILE; a++) {
+                    for (int b = 0; b < TILE; b++) {
+                        double sum = 0;
+                        for (int y = 0; y < 3; y++) {
+                            for (int x = 0; x < 3; x++) {
+                                sum += G[a][y] * g[y * 3 + x] * G[b][x];
+                            }
+                        }
+                        transformed[a * TILE + b][o * inChannels + i] = (float) sum;
+                    }
+                }
+            }
+        }
+        PackedConv[] products = new PackedConv[FREQUENCIES];
+        for (int e = 0; e < FREQUENCIES; e++) {
+            products[e] = PackedConv.pack(transformed[e], null, outChannels, inChannels, 1, 1);
+        }
+        return new Winograd(inChannels, outChannels, products, bias.clone());
+    }
+
+    /** relu(conv3x3(input) + bias), valid, stride 1, in a tensor taken from {@code workspace}. */
+    public Tensor apply(Tensor input, Workers workers, Workspace workspace) {
+        if (input.channels() != inChannels) {
+            throw new BagNetException("convolution expects " + inChannels + " input channels, got "
+                    + input.channels());
+        }
+        int outHeight = input.height() - 2;
+        int outWidth = input.width() - 2;
+        if (outHeight < 1 || outWidth < 1) {
+            throw new BagNetException("input " + input.height() + "x" + input.width()
+                    + " is smaller than the 3x3 kernel");
+        }
+        Tiling tiling = new Tiling(input.batch(), input.height(), input.width(), outHeight, outWidth);
+        Tensor[] spectra = new Tensor[FREQUENCIES];
+        Tensor[] products = new Tensor[FREQUENCIES];
+        for (int e = 0; e < FREQUENCIES; e++) {
+            spectra[e] = workspace.take(1, 1, tiling.count(), inChannels);
+            products[e] = workspace.take(1, 1, tiling.count(), outChannels);
+        }
+        int tasks = (tiling.count() + TILES_PER_TASK - 1) / TILES_PER_TASK;
+        workers.parallelFor(tasks, task -> {
+            for (int t = task * TILES_PER_TASK; t < Math.min(tiling.count(), (task + 1) * TILES_PER_TASK); t++) {
+                transformInput(input, tiling, t, spectra);
+            }
+        });
+        for (int e = 0; e < FREQUENCIES; e++) {
+            ConvKernel.run(this.products[e], spectra[e], products[e], null, false, workers);
+            workspace.give(spectra[e]);
+        }
+        Tensor out = workspace.take(input.batch(), outHeight, outWidth, outChannels);
+        workers.parallelFor(tasks, task -> {
+            for (int t = task * TILES_PER_TASK; t < Math.min(tiling.count(), (task + 1) * TILES_PER_TASK); t++) {
+                transformOutput(products, tiling, t, out);
+            }
+        });
+        for (Tensor p : products) {
+            workspace.give(p);
+        }
+        return out;
+    }
+
+    /** The 4x4 output blocks of a batch; tile t's input starts at (4 i, 4 j) of image n. */
+    private record Tiling(int batch, int inHeight, int inWidth, int outHeight, int outWidth, int rows, int cols) {
+        Tiling(int batch, int inHeight, int inWidth, int outHeight, int outWidth) {
+            this(batch, inHeight, inWidth, outHeight, outWidth, (outHeight + OUT - 1) / OUT,
+                    (outWidth + OUT - 1) / OUT);
+        }
+
+        int count() {
+            return batch * rows * cols;
+        }
+    }
+
+    /** Copies tile t (zeros past the image's edge) and writes its 36 transformed values per channel, B^T d B. */
+    private void transformInput(Tensor input, Tiling tiling, int t, Tensor[] spectra) {
+        int c = inChannels;
+        Scratch s = SCRATCH.get().ensure(c);
+        int n = t / (tiling.rows() * tiling.cols());
+        int y0 = (t / tiling.cols()) % tiling.rows() * OUT;
+        int x0 = t % tiling.cols() * OUT;
+        for (int y = 0; y < TILE; y++) {
+            for (int x = 0; x < TILE; x++) {
+                int dst = (y * TILE + x) * c;
+                if (y0 + y < tiling.inHeight() && x0 + x < tiling.inWidth()) {
+                    System.arraycopy(input.data(), ((n * tiling.inHeight() + y0 + y) * tiling.inWidth() + x0 + x) * c,
+                            s.tile, dst, c);
+                } else {
+                    Arrays.fill(s.tile, dst, dst + c, 0f);
+                }
+            }
+        }
+        // Columns: half[i][x] = sum_k BT[i][k] tile[k][x]; then rows: spectrum[i][j] = sum_k half[i][k] BT[j][k].
+        for (int x = 0; x < TILE; x++) {
+            for (int k = 0; k < TILE; k++) {
+                s.from(k, s.tile, (k * TILE + x) * c);
+            }
+            for (int i = 0; i < TILE; i++) {
+                s.to(i, s.half, (i * TILE + x) * c);
+            }
+            s.combine(BT, c);
+        }
+        for (int i = 0; i < TILE; i++) {
+            for (int k = 0; k < TILE; k++) {
+                s.from(k, s.half, (i * TILE + k) * c);
+            }
+            for (int j = 0; j < TILE; j++) {
+                s.to(j, spectra[i * TILE + j].data(), t * c);
+            }
+            s.combine(BT, c);
+        }
+    }
+
+    /** Transforms tile t's 36 products back to its 4x4 outputs, A^T m A, adds the bias and applies ReLU. */
+    private void transformOutput(Tensor[] products, Tiling tiling, int t, Tensor out) {
+        int c = outChannels;
+        Scratch s = SCRATCH.get().ensure(c);
+        // Columns: half[i][j] = sum_k AT[i][k] m[k][j]; then rows: block[i][x] = sum_k half[i][k] AT[x][k].
+        for (int j = 0; j < TILE; j++) {
+            for (int k = 0; k < TILE; k++) {
+                s.from(k, products[k * TILE + j].data(), t * c);
+            }
+            for (int i = 0; i < OUT; i++) {
+                s.to(i, s.half, (i * TILE + j) * c);
+            }
+            s.combine(AT, c);
+        }
+        for (int i = 0; i < OUT; i++) {
+            for (int k = 0; k < TILE; k++) {
+                s.from(k, s.half, (i * TILE + k) * c);
+            }
+            for (int x = 0; x < OUT; x++) {
+                s.to(x, s.tile, (i * OUT + x) * c);
+            }
+            s.combine(AT, c);
+        }
+        int n = t / (tiling.rows() * tiling.cols());
+        int y0 = (t / tiling.cols()) % tiling.rows() * OUT;
+        int x0 = t % tiling.cols() * OUT;
+        float[] dst = out.data();
+        int vectorEnd = ConvKernel.SPECIES.loopBound(c);
+        for (int y = 0; y < OUT && y0 + y < tiling.outHeight(); y++) {
+            for (int x = 0; x < OUT && x0 + x < tiling.outWidth(); x++) {
+                int src = (y * OUT + x) * c;
+                int o = ((n * tiling.outHeight() + y0 + y) * tiling.outWidth() + x0 + x) * c;
+                int ch = 0;
+                for (; ch < vectorEnd; ch += ConvKernel.LANES) {
+                    FloatVector.fromArray(ConvKernel.SPECIES, s.tile, src + ch)
+                            .add(FloatVector.fromArray(ConvKernel.SPECIES, bias, ch)).max(0f).intoArray(dst, o + ch);
+                }
+                for (; ch < c; ch++) {
+                    dst[o + ch] = Math.max(0f, s.tile[src + ch] + bias[ch]);
+                }
+            }
+        }
+    }
+
+    /** A thread's buffers for one tile: the tile itself, its half transform, and six sources and destinations. */
+    private static final class Scratch {
+        float[] tile = new float[0];
+        float[] half = new float[0];
+        final float[][] fromArray = new float[TILE][];
+        final int[] fromOffset = new int[TILE];
+        final float[][] toArray = new float[TILE][];
+        final int[] toOffset = new int[TILE];
+
+        Scratch ensure(int channels) {
+            if (tile.length < FREQUENCIES * channels) {
+                tile = new float[FREQUENCIES * channels];
+                half = new float[FREQUENCIES * channels];
+            }
+            return this;
+        }
+
+        void from(int k, float[] array, int offset) {
+            fromArray[k] = array;
+            fromOffset[k] = offset;
+        }
+
+        void to(int i, float[] array, int offset) {
+            toArray[i] = array;
+            toOffset[i] = offset;
+        }
+
+        /** to[i][ch] = sum_k m[i][k] from[k][ch] for every row i of m and channel ch < c. */
+        void combine(float[][] m, int c) {
+            float[] a0 = fromArray[0], a1 = fromArray[1], a2 = fromArray[2];
+            float[] a3 = fromArray[3], a4 = fromArray[4], a5 = fromArray[5];
+            int f0 = fromOffset[0], f1 = fromOffset[1], f2 = fromOffset[2];
+            int f3 = fromOffset[3], f4 = fromOffset[4], f5 = fromOffset[5];
+            int vectorEnd = ConvKernel.SPECIES.loopBound(c);
+            for (int ch = 0; ch < vectorEnd; ch += ConvKernel.LANES) {
+                FloatVector v0 = FloatVector.fromArray(ConvKernel.SPECIES, a0, f0 + ch);
+                FloatVector v1 = FloatVector.fromArray(ConvKernel.SPECIES, a1, f1 + ch);
+                FloatVector v2 = FloatVector.fromArray(ConvKernel.SPECIES, a2, f2 + ch);
+                FloatVector v3 = FloatVector.fromArray(ConvKernel.SPECIES, a3, f3 + ch);
+                FloatVector v4 = FloatVector.fromArray(ConvKernel.SPECIES, a4, f4 + ch);
+                FloatVector v5 = FloatVector.fromArray(ConvKernel.SPECIES, a5, f5 + ch);
+                for (int i = 0; i < m.length; i++) {
+                    float[] r = m[i];
+                    v0.mul(r[0]).add(v1.mul(r[1])).add(v2.mul(r[2])).add(v3.mul(r[3])).add(v4.mul(r[4]))
+                            .add(v5.mul(r[5])).intoArray(toArray[i], toOffset[i] + ch);
+                }
+            }
+            for (int ch = vectorEnd; ch < c; ch++) {
+                for (int i = 0; i < m.length; i++) {
+                    float[] r = m[i];
+                    toArray[i][toOffset[i] + ch] = r[0] * a0[f0 + ch] + r[1] * a1[f1 + ch] + r[2] * a2[f2 + ch]
+                            + r[3] * a3[f3 + ch] + r[4] * a4[f4 + ch] + r[5] * a5[f5 + ch];
+                }
+            }
+        }
+    }
+}

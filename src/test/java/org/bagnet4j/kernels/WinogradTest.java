@@ -1,0 +1,56 @@
+package org.bagnet4j.kernels;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.bagnet4j.Compare.assertClose;
+
+import java.util.Random;
+
+import org.bagnet4j.BagNetException;
+import org.bagnet4j.tensor.Tensor;
+import org.bagnet4j.tensor.Workspace;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class WinogradTest {
+    /** Sizes with every remainder mod 4 (partial edge tiles), channels with vector tails, batches of 2. */
+    @ParameterizedTest
+    @ValueSource(ints = {1, 2})
+    void matchesScalarTwin(int threads) {
+        Random rnd = new Random(11 + threads);
+        Workers workers = new Workers(threads);
+        Workspace workspace = new Workspace();
+        int[][] shapes = {{1, 3, 3, 64, 64}, {2, 7, 9, 64, 80}, {1, 26, 26, 96, 64}, {2, 12, 17, 70, 65},
+            {1, 10, 5, 129, 64}};
+        for (int[] s : shapes) {
+            Tensor in = ConvKernelTest.random(rnd, s[0], s[1], s[2], s[3]);
+            float[] weight = ConvKernelTest.randomArray(rnd, s[4] * s[3] * 9);
+            float[] bias = ConvKernelTest.randomArray(rnd, s[4]);
+            Tensor actual = Winograd.of(weight, bias, s[4], s[3]).apply(in, workers, workspace);
+            Tensor expected = ScalarKernels.conv(in, weight, bias, s[4], 3, 1, 1, null, true);
+            assertThat(actual.shape()).containsExactly(expected.shape());
+            assertClose("Winograd " + in + " -> " + s[4], actual.data(), expected.data(), 1e-5);
+        }
+    }
+
+    @Test
+    void onlyWideStrideOne3x3LayersUseIt() {
+        assertThat(Winograd.suits(3, 1, 512, 512)).isTrue();
+        assertThat(Winograd.suits(3, 2, 512, 512)).isFalse();
+        assertThat(Winograd.suits(1, 1, 512, 512)).isFalse();
+        assertThat(Winograd.suits(3, 1, 3, 64)).isFalse();
+    }
+
+    @Test
+    void badInputsAreNamed() {
+        Winograd w = Winograd.of(new float[64 * 64 * 9], new float[64], 64, 64);
+        Workspace workspace = new Workspace();
+        assertThatThrownBy(() -> w.apply(Tensor.zeros(1, 2, 5, 64), new Workers(1), workspace))
+                .isInstanceOf(BagNetException.class).hasMessageContaining("smaller than the 3x3 kernel");
+        assertThatThrownBy(() -> w.apply(Tensor.zeros(1, 5, 5, 32), new Workers(1), workspace))
+                .isInstanceOf(BagNetException.class).hasMessageContaining("64 input channels");
+        assertThatThrownBy(() -> Winograd.of(new float[10], new float[64], 64, 64))
+                .isInstanceOf(BagNetException.class).hasMessageContaining("64x64x3x3");
+    }
+}
