@@ -11,6 +11,7 @@ import java.util.Random;
 import java.util.function.Function;
 
 import org.bagnet4j.image.ImageDecoder;
+import org.bagnet4j.image.ImageSource;
 import org.bagnet4j.image.RgbImage;
 import org.bagnet4j.kernels.VectorSupport;
 import org.bagnet4j.kernels.Workers;
@@ -276,6 +277,31 @@ public final class BagNet {
     public Tensor denseLogits(Tensor images, int... classes) {
         check(images);
         return network.patchLogits(images, checkClasses(classes), true, workers, workspace.get());
+    }
+
+    /**
+     * Evaluates one image of any size tile by tile in bounded memory (see {@link StreamRequest}): its class scores,
+     * and the grid, best patches or finished rows of chosen classes. Equal to {@link #classScores} and
+     * {@link #patchLogits} of the whole image up to float rounding.
+     */
+    public StreamResult stream(ImageSource image, StreamRequest request) {
+        return new StreamedPass(network, workers, workspace.get()).run(image, request);
+    }
+
+    /** {@link #stream(ImageSource, StreamRequest)} of an image in memory, [1, H, W, C]. */
+    public StreamResult stream(Tensor image, StreamRequest request) {
+        return stream(ImageSource.of(image), request);
+    }
+
+    /**
+     * An image file read region by region and normalized as this model's preprocessing says (no resizing: the
+     * full-resolution image), for {@link #stream}. Close it when done.
+     */
+    public ImageSource imageSource(Path file, long maxPixels) {
+        if (preprocessing == null) {
+            throw new BagNetException("the model file does not say how to preprocess images");
+        }
+        return new FileImageSource(file, maxPixels, preprocessing);
     }
 
     private int[] checkClasses(int[] classes) {

@@ -87,16 +87,20 @@ public record Preprocessing(int resize, int crop, int pad, float[] mean, float[]
 
     /** ToTensor and Normalize of an image already through {@link #geometry}: [1, h, w, channels]. */
     public Tensor normalize(RgbImage g) {
+        Tensor t = Tensor.zeros(1, g.height(), g.width(), channels());
+        normalize(g, t.data());
+        return t;
+    }
+
+    /** ToTensor and Normalize into {@code dst} as [h][w][channels]. */
+    public void normalize(RgbImage g, float[] dst) {
         int c = channels();
-        Tensor t = Tensor.zeros(1, g.height(), g.width(), c);
-        float[] data = t.data();
         byte[] rgb = g.rgb();
         for (int p = 0; p < g.width() * g.height(); p++) {
             for (int ch = 0; ch < c; ch++) {
-                data[p * c + ch] = ((rgb[p * 3 + ch] & 0xff) / 255f - mean[ch]) / std[ch];
+                dst[p * c + ch] = ((rgb[p * 3 + ch] & 0xff) / 255f - mean[ch]) / std[ch];
             }
         }
-        return t;
     }
 
     /** torchvision's CenterCrop: pads with black when the image is smaller, rounds the offset half to even. */

@@ -230,15 +230,20 @@ public final class Explainer {
         /** Considers the patch at (x, y) of a map. */
         public void offer(EvidenceMap map, int x, int y, String source) {
             float v = map.value(x, y);
+            if (heap.size() < k || order.compare(new Patch(source, x, y, v, null), heap.peek()) > 0) {
+                offer(new Patch(source, x, y, v, map.box(x, y)));
+            }
+        }
+
+        /** Considers a patch. */
+        public void offer(Patch candidate) {
             if (heap.size() == k) {
-                Patch weakest = heap.peek();
-                Patch candidate = new Patch(source, x, y, v, null);
-                if (order.compare(candidate, weakest) <= 0) {
+                if (order.compare(candidate, heap.peek()) <= 0) {
                     return;
                 }
                 heap.poll();
             }
-            heap.add(new Patch(source, x, y, v, map.box(x, y)));
+            heap.add(candidate);
         }
 
         /** The kept patches, strongest first. */

@@ -1,5 +1,6 @@
 package org.bagnet4j.image;
 
+import java.awt.Rectangle;
 import java.awt.color.ColorSpace;
 import java.awt.color.ICC_ColorSpace;
 import java.io.IOException;
@@ -35,10 +36,23 @@ public final class ImageDecoder {
     }
 
     public static RgbImage read(Path file, long maxPixels) {
+        try (Regions image = openRegions(file, maxPixels)) {
+            return Exif.apply(image.decode(null), image.orientation);
+        }
+    }
+
+    /**
+     * Opens an image for reading by regions: each {@link Regions#read} decodes the file from its start but keeps
+     * only the rows and columns asked for, so memory stays that of the region (JPEG, PNG, BMP and GIF decode row
+     * by row). EXIF-rotated JPEGs cannot be read this way.
+     */
+    public static Regions openRegions(Path file, long maxPixels) {
         if (!Files.isRegularFile(file)) {
             throw new BagNetException(Files.exists(file) ? "not a regular file: " + file : "file not found: " + file);
         }
-        try (ImageInputStream in = ImageIO.createImageInputStream(file.toFile())) {
+        ImageInputStream in = null;
+        try {
+            in = ImageIO.createImageInputStream(file.toFile());
             if (in == null) {
                 throw new BagNetException(file + ": cannot open");
             }
@@ -47,48 +61,120 @@ public final class ImageDecoder {
                 throw new BagNetException(file + ": not an image in a format Java can read (JPEG, PNG, BMP, GIF)");
             }
             ImageReader reader = readers.next();
+            reader.setInput(in, true, false);
+            Regions regions = new Regions(file, in, reader);
+            in = null;
+            long pixels = (long) regions.width * regions.height;
+            if (pixels > maxPixels) {
+                regions.close();
+                throw new BagNetException(String.format(Locale.ROOT,
+                        "%s: image is %dx%d = %,d pixels, above the limit of %,d pixels", file, regions.width,
+                        regions.height, pixels, maxPixels));
+            }
+            if (regions.width < 1 || regions.height < 1) {
+                regions.close();
+                throw new BagNetException(file + ": image has no pixels");
+            }
+            return regions;
+        } catch (IOException | RuntimeException e) {
+            closeQuietly(in);
+            throw failure(file, e);
+        }
+    }
+
+    /** An image file open for decoding, whole or by regions. */
+    public static final class Regions implements AutoCloseable {
+        private final Path file;
+        private final ImageInputStream in;
+        private final ImageReader reader;
+        private final String format;
+        private final int width;
+        private final int height;
+        /** EXIF orientation (1: as stored). */
+        private final int orientation;
+
+        private Regions(Path file, ImageInputStream in, ImageReader reader) throws IOException {
+            this.file = file;
+            this.in = in;
+            this.reader = reader;
+            this.format = reader.getFormatName().toLowerCase(Locale.ROOT);
+            this.width = reader.getWidth(0);
+            this.height = reader.getHeight(0);
+            this.orientation = format.equals("jpeg") ? Exif.orientation(file) : 1;
+        }
+
+        public int width() {
+            return width;
+        }
+
+        public int height() {
+            return height;
+        }
+
+        /** The pixels of columns [x, x + w) and rows [y, y + h), which must lie inside the image. */
+        public RgbImage read(int x, int y, int w, int h) {
+            if (x < 0 || y < 0 || w < 1 || h < 1 || x + w > width || y + h > height) {
+                throw new BagNetException(file + ": region " + w + "x" + h + " at (" + x + ", " + y
+                        + ") is outside the " + width + "x" + height + " image");
+            }
+            if (orientation != 1) {
+                throw new BagNetException(file + ": EXIF-rotated JPEGs cannot be read by regions; rotate the file");
+            }
+            return decode(new Rectangle(x, y, w, h));
+        }
+
+        private RgbImage decode(Rectangle region) {
             try {
-                reader.setInput(in, true, false);
-                String format = reader.getFormatName().toLowerCase(Locale.ROOT);
-                int width = reader.getWidth(0);
-                int height = reader.getHeight(0);
-                long pixels = (long) width * height;
-                if (pixels > maxPixels) {
-                    throw new BagNetException(String.format(Locale.ROOT,
-                            "%s: image is %dx%d = %,d pixels, above the limit of %,d pixels", file, width, height,
-                            pixels, maxPixels));
-                }
-                if (width < 1 || height < 1) {
-                    throw new BagNetException(file + ": image has no pixels");
-                }
                 List<String> warnings = new ArrayList<>();
                 reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
-                RgbImage image = decode(reader);
+                RgbImage image = ImageDecoder.decode(reader, region);
+                reader.removeAllIIOReadWarningListeners();
                 if (!warnings.isEmpty()) {
                     // ImageIO fills missing data and only warns; PIL refuses truncated files, and so do we.
                     throw new BagNetException(file + ": corrupt or truncated image (" + warnings.getFirst() + ")");
                 }
-                return format.equals("jpeg") ? Exif.apply(image, Exif.orientation(file)) : image;
-            } finally {
-                reader.dispose();
+                return image;
+            } catch (IOException | RuntimeException e) {
+                throw failure(file, e);
             }
-        } catch (IOException | RuntimeException e) {
-            if (e instanceof BagNetException b) {
-                throw b;
+        }
+
+        @Override
+        public void close() {
+            reader.dispose();
+            closeQuietly(in);
+        }
+    }
+
+    private static BagNetException failure(Path file, Exception e) {
+        if (e instanceof BagNetException b) {
+            return b;
+        }
+        String reason = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        return new BagNetException(file + ": cannot decode image (" + reason.strip().lines().findFirst().orElse("")
+                + ")");
+    }
+
+    private static void closeQuietly(ImageInputStream in) {
+        if (in != null) {
+            try {
+                in.close();
+            } catch (IOException ignored) {
+                // Nothing was written; a failed close loses nothing.
             }
-            String reason = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-            throw new BagNetException(file + ": cannot decode image (" + reason.strip().lines().findFirst().orElse("")
-                    + ")");
         }
     }
 
     /**
      * Decodes the first image. When a JPEG embeds an ICC profile, ImageIO converts its pixels to whatever colour
      * space the destination has, sRGB by default; PIL converts nothing. Asking for the embedded profile's own
-     * colour space keeps the samples as decoded.
+     * colour space keeps the samples as decoded. A region, if given, is all that is decoded into memory.
      */
-    private static RgbImage decode(ImageReader reader) throws IOException {
+    private static RgbImage decode(ImageReader reader, Rectangle region) throws IOException {
         ImageReadParam param = reader.getDefaultReadParam();
+        if (region != null) {
+            param.setSourceRegion(region);
+        }
         Iterator<ImageTypeSpecifier> types = reader.getImageTypes(0);
         int components = -1;
         while (types.hasNext()) {

@@ -148,6 +148,61 @@ public final class Network {
         return total + classifier.macsPerPixel();
     }
 
+    /**
+     * Bytes of activations one image of this size may keep in a {@link Workspace}: every intermediate tensor of a
+     * pass counted once (an upper bound; buffers of equal size are shared). What a streamed pass sizes tiles by.
+     */
+    public long activationBytes(int height, int width) {
+        int h = stem.outputSize(height);
+        int w = stem.outputSize(width);
+        long floats = (long) h * w * stem.outChannels();
+        for (Bottleneck b : blocks) {
+            floats += (long) h * w * b.reduce().outChannels();
+            int sh = b.spatial().outputSize(h);
+            int sw = b.spatial().outputSize(w);
+            int spectra = b.winograd() == null ? 0 : 36 * (b.spatial().inChannels() + b.spatial().outChannels()) / 16;
+            floats += (long) sh * sw * (b.spatial().outChannels() + spectra + b.expand().outChannels()
+                    + (b.downsample() == null ? 0 : b.downsample().outChannels()));
+            h = sh;
+            w = sw;
+        }
+        return 4 * floats;
+    }
+
+    /** The classifier restricted to some classes (a 1x1 convolution): evidence for just those classes. */
+    public PackedConv classifierFor(int[] classes) {
+        return classifier.selectOutputs(classes);
+    }
+
+    /**
+     * One tile of a streamed pass over one image: adds the features of grid cells [0, rows) x [0, cols) to
+     * {@code featureSum} (cells beyond lie in padding past the image's edge) and returns {@code head}'s logits at
+     * every cell of the tile, [1, gh, gw, head outputs], or null when there is no head.
+     */
+    public Tensor tile(Tensor image, int rows, int cols, double[] featureSum, PackedConv head, Workers workers,
+            Workspace workspace) {
+        Tensor features = features(image, false, workers, workspace);
+        int c = features.channels();
+        float[] f = features.data();
+        for (int y = 0; y < rows; y++) {
+            for (int x = 0; x < cols; x++) {
+                int base = (y * features.width() + x) * c;
+                for (int ch = 0; ch < c; ch++) {
+                    featureSum[ch] += f[base + ch];
+                }
+            }
+        }
+        Tensor logits = head == null ? null : ConvKernel.apply(head, features, null, false, workers);
+        workspace.give(features);
+        return logits;
+    }
+
+    /** Class scores from the mean feature vector of a grid: the classifier, [classes]. */
+    public float[] classify(float[] meanFeatures, Workers workers) {
+        return ConvKernel.apply(classifier, Tensor.wrap(meanFeatures.clone(), 1, 1, 1, meanFeatures.length), null,
+                false, workers).data();
+    }
+
     /** Image-level class scores, [N, 1, 1, classes]: the grid is pooled before the (linear) classifier. */
     public Tensor classScores(Tensor images, Workers workers, Workspace workspace) {
         Tensor features = features(images, false, workers, workspace);

@@ -1,0 +1,152 @@
+package org.bagnet4j;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.bagnet4j.Compare.assertClose;
+
+import java.awt.image.BufferedImage;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Random;
+
+import javax.imageio.ImageIO;
+
+import org.bagnet4j.explain.Patch;
+import org.bagnet4j.tensor.Npy;
+import org.bagnet4j.tensor.Tensor;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** Tile-by-tile evaluation against PyTorch and against whole-image evaluation. */
+class StreamingTest {
+    private static final double TOLERANCE = 1e-5;
+
+    /** PyTorch's grid and scores of a 200x160 input, streamed in tiles of 1, 2 and 5 cells. */
+    @ParameterizedTest
+    @ValueSource(strings = {"bagnet9", "bagnet17", "bagnet33"})
+    void tilesMatchPyTorch(String arch) {
+        BagNet model = BagNet.load(ReferenceFixtures.model(arch));
+        Npy.Array x = ReferenceFixtures.array(arch + "_input_rect");
+        Tensor image = Tensor.fromNchw(x.data(), 1, x.shape()[1], x.shape()[2], x.shape()[3]);
+        float[] scores = ReferenceFixtures.array(arch + "_scores_rect").data();
+        Npy.Array grid = ReferenceFixtures.array(arch + "_grid_rect");
+        int classes = model.config().numClasses();
+        int[] all = new int[classes];
+        for (int c = 0; c < classes; c++) {
+            all[c] = c;
+        }
+        int q = model.receptiveField();
+        for (int cells : new int[] {1, 2, 5}) {
+            StreamResult r = model.stream(image, new StreamRequest().classes(all).keepGrid(true)
+                    .tileSize(q + 8 * (cells - 1)));
+            assertClose(arch + " scores, tiles of " + cells, r.scores(), scores, ReferenceTest.TOLERANCE);
+            assertThat(r.grid().shape()).containsExactly(grid.shape());
+            assertClose(arch + " grid, tiles of " + cells, r.grid().data(), grid.data(), ReferenceTest.TOLERANCE);
+        }
+    }
+
+    /**
+     * Heights and widths with every remainder mod 8 (so the last tile ends at every offset), tiles of 1 to 3 cells:
+     * equal to the whole image's scores and grid.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"bagnet9", "bagnet17", "bagnet33"})
+    void tilesEqualTheWholeImage(String arch) {
+        BagNet model = BagNet.withRandomWeights(BagNetConfig.preset(arch), 3, 2);
+        int q = model.receptiveField();
+        int[] classes = {0, 17, 999};
+        for (int r = 0; r < 8; r++) {
+            Tensor image = BagNetTest.randomImages(r, 1, q + 16 + r, q + 23 - r, 3);
+            float[] scores = model.classScores(image)[0];
+            Tensor grid = model.patchLogits(image, classes);
+            for (int cells = 1; cells <= 3; cells++) {
+                StreamResult s = model.stream(image, new StreamRequest().classes(classes).keepGrid(true)
+                        .tileSize(q + 8 * (cells - 1) + r % 3));
+                String what = arch + " " + image + " tiles of " + cells;
+                assertClose(what + " scores", s.scores(), scores, TOLERANCE);
+                assertThat(s.grid().shape()).containsExactly(grid.shape());
+                assertClose(what + " grid", s.grid().data(), grid.data(), TOLERANCE);
+            }
+        }
+    }
+
+    @Test
+    void patchesAndRowsComeFromTheSameGrid() {
+        BagNet model = BagNet.withRandomWeights(BagNetConfig.preset("bagnet9"), 4, 2);
+        Tensor image = BagNetTest.randomImages(9, 1, 91, 75, 3);
+        List<Integer> firstRows = new ArrayList<>();
+        List<Tensor> bands = new ArrayList<>();
+        StreamResult r = model.stream(image, new StreamRequest().classes(5, 6).keepGrid(true).topPatches(4)
+                .bottomPatches(3).tileSize(9 + 8 * 3).onRows((first, logits) -> {
+                    firstRows.add(first);
+                    bands.add(logits);
+                }));
+        assertThat(firstRows).containsExactly(0, 4, 8);
+        int k = 2;
+        float[] joined = new float[r.grid().size()];
+        int at = 0;
+        for (Tensor band : bands) {
+            System.arraycopy(band.data(), 0, joined, at, band.size());
+            at += band.size();
+        }
+        assertThat(joined).containsExactly(r.grid().data());
+        for (int i = 0; i < k; i++) {
+            List<Patch> cells = new ArrayList<>();
+            for (int y = 0; y < r.gridHeight(); y++) {
+                for (int x = 0; x < r.gridWidth(); x++) {
+                    cells.add(new Patch("", x, y, r.grid().data()[(y * r.gridWidth() + x) * k + i], null));
+                }
+            }
+            cells.sort(Comparator.comparingDouble(Patch::value));
+            assertThat(r.top().get(i)).extracting(Patch::value)
+                    .containsExactly(cells.reversed().subList(0, 4).stream().map(Patch::value).toArray(Float[]::new));
+            assertThat(r.bottom().get(i)).extracting(Patch::value)
+                    .containsExactly(cells.subList(0, 3).stream().map(Patch::value).toArray(Float[]::new));
+            Patch best = r.top().get(i).getFirst();
+            assertThat(best.box()).isEqualTo(new org.bagnet4j.explain.EvidenceMap.Box(8 * best.x(), 8 * best.y(),
+                    8 * best.x() + 9, 8 * best.y() + 9));
+        }
+    }
+
+    /** A PNG read region by region gives what the whole decoded image gives. */
+    @Test
+    void fileSourceReadsRegions(@TempDir Path dir) throws Exception {
+        BagNet model = BagNet.withRandomWeights(BagNetConfig.preset("bagnet9"), 5, 2);
+        BufferedImage picture = new BufferedImage(150, 97, BufferedImage.TYPE_INT_RGB);
+        Random rnd = new Random(1);
+        for (int y = 0; y < picture.getHeight(); y++) {
+            for (int x = 0; x < picture.getWidth(); x++) {
+                picture.setRGB(x, y, rnd.nextInt(1 << 24));
+            }
+        }
+        Path file = dir.resolve("noise.png");
+        ImageIO.write(picture, "png", file.toFile());
+        Tensor whole = model.preprocessing().withSize(0, 0).apply(org.bagnet4j.image.ImageDecoder.read(file));
+        float[] expected = model.classScores(whole)[0];
+        try (var source = model.imageSource(file, 1_000_000)) {
+            StreamResult r = model.stream(source, new StreamRequest().tileSize(9 + 8 * 4));
+            assertClose("streamed PNG", r.scores(), expected, TOLERANCE);
+        }
+    }
+
+    @Test
+    void badRequestsAreNamed() {
+        BagNet model = BagNet.withRandomWeights(BagNetConfig.preset("bagnet9"), 6, 1);
+        Tensor image = BagNetTest.randomImages(1, 1, 40, 40, 3);
+        assertThatThrownBy(() -> model.stream(image, new StreamRequest().tileSize(8)))
+                .isInstanceOf(BagNetException.class).hasMessage("tile size 8 is smaller than bagnet9's 9x9 receptive field");
+        assertThatThrownBy(() -> model.stream(image, new StreamRequest().maxPixels(1000)))
+                .isInstanceOf(BagNetException.class).hasMessageContaining("above the limit of 1,000 pixels");
+        assertThatThrownBy(() -> model.stream(BagNetTest.randomImages(1, 1, 8, 40, 3), new StreamRequest()))
+                .isInstanceOf(BagNetException.class).hasMessageContaining("smaller than bagnet9's 9x9");
+        assertThatThrownBy(() -> model.stream(BagNetTest.randomImages(1, 1, 40, 40, 1), new StreamRequest()))
+                .isInstanceOf(BagNetException.class).hasMessageContaining("expects 3 input channels");
+        assertThatThrownBy(() -> model.stream(image, new StreamRequest().classes(1000)))
+                .isInstanceOf(BagNetException.class).hasMessageContaining("class 1000 is outside");
+        assertThatThrownBy(() -> new StreamRequest().tileSize(-1)).isInstanceOf(BagNetException.class);
+    }
+}
