@@ -4,6 +4,8 @@ import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -248,6 +250,13 @@ public final class BagNet {
     /** Image-level class scores (logits) [N][classes]: the mean of the patch-logit grid. */
     public float[][] classScores(Tensor images) {
         check(images);
+        if (!runsWhole(images.batch(), images.height(), images.width())) {
+            float[][] out = new float[images.batch()][];
+            for (int n = 0; n < out.length; n++) {
+                out[n] = stream(image(images, n), new StreamRequest()).scores();
+            }
+            return out;
+        }
         Tensor scores = network.classScores(images, workers, workspace.get());
         int classes = scores.channels();
         float[][] out = new float[images.batch()][classes];
@@ -260,13 +269,46 @@ public final class BagNet {
     /** The patch-logit grid [N, gh, gw, classes]: class evidence of every receptive-field patch. */
     public Tensor patchLogits(Tensor images) {
         check(images);
+        if (!runsWhole(images.batch(), images.height(), images.width())) {
+            int[] all = new int[config().numClasses()];
+            Arrays.setAll(all, c -> c);
+            return streamedGrids(images, all);
+        }
         return network.patchLogits(images, null, false, workers, workspace.get());
     }
 
     /** The patch-logit grid for some classes only, [N, gh, gw, classes.length]: cheaper than all classes. */
     public Tensor patchLogits(Tensor images, int... classes) {
         check(images);
+        if (!runsWhole(images.batch(), images.height(), images.width())) {
+            return streamedGrids(images, checkClasses(classes));
+        }
         return network.patchLogits(images, checkClasses(classes), false, workers, workspace.get());
+    }
+
+    /**
+     * Whether a batch of this size runs whole: its activations fit in a quarter of the free heap. Larger inputs
+     * are streamed tile by tile by {@link #classScores} and {@link #patchLogits} (same results up to rounding).
+     */
+    public boolean runsWhole(int batch, int height, int width) {
+        return batch * network.activationBytes(height, width) <= StreamedPass.heapBudget();
+    }
+
+    private Tensor streamedGrids(Tensor images, int[] classes) {
+        List<Tensor> grids = new ArrayList<>();
+        for (int n = 0; n < images.batch(); n++) {
+            grids.add(stream(image(images, n), new StreamRequest().classes(classes).keepGrid(true)).grid());
+        }
+        return Tensor.concat(grids);
+    }
+
+    private static Tensor image(Tensor images, int n) {
+        if (images.batch() == 1) {
+            return images;
+        }
+        int size = images.height() * images.width() * images.channels();
+        return Tensor.wrap(Arrays.copyOfRange(images.data(), n * size, (n + 1) * size), 1, images.height(),
+                images.width(), images.channels());
     }
 
     /**

@@ -141,13 +141,18 @@ final class StreamedPass {
             }
             return (request.tileSize - q) / stride + 1;
         }
-        Runtime rt = Runtime.getRuntime();
-        long budget = (long) ((rt.maxMemory() - (rt.totalMemory() - rt.freeMemory())) * HEAP_SHARE);
+        long budget = heapBudget();
         int cells = Math.min(MAX_TILE_CELLS, Math.max(gridHeight, gridWidth));
         while (cells > 1 && tileBytes(cells, width, gridHeight, gridWidth) > budget) {
             cells--;
         }
         return cells;
+    }
+
+    /** Bytes of activations a pass may use: a quarter of the heap not yet in use. */
+    static long heapBudget() {
+        Runtime rt = Runtime.getRuntime();
+        return (long) ((rt.maxMemory() - (rt.totalMemory() - rt.freeMemory())) * HEAP_SHARE);
     }
 
     private long tileBytes(int cells, int width, int gridHeight, int gridWidth) {

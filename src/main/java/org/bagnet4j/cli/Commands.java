@@ -18,7 +18,8 @@ public final class Commands {
                        [--resize N] [--crop N] [--no-resize] [--max-pixels N] IMAGE|DIR...
                    top-K classes of each image (JPEG, PNG, BMP, GIF; folders are searched), preprocessed as the
                    model file says (ImageNet: Resize 256, CenterCrop 224). --json: one object per line.
-                   --no-resize: the whole image as it is. --max-pixels: refuse larger images (100000000).
+                   --no-resize: the whole image as it is; images too large for the heap are evaluated tile
+                   by tile (also in explain and patches). --max-pixels: refuse larger images (100000000).
               explain [--model M] [--class NAME|INDEX] [--full] [--region x0,y0,x1,y1] [--top K]
                    [--out DIR] [--force] IMAGE|TENSOR.npy
                    heatmap of the evidence for a class (default: the predicted one) on the patch grid, and with
@@ -26,7 +27,7 @@ public final class Commands {
                    evidence; a JSON summary and the maps as .npy, in DIR (default: IMAGE-explained beside
                    the image; existing files are kept unless --force).
               patches [--model M] --class NAME|INDEX [--top K] [--labels CSV | --by-folder] [--out DIR]
-                   [--force] IMAGE|DIR...
+                   [--resize N] [--crop N] [--no-resize] [--force] IMAGE|DIR...
                    the K patches with the most evidence for a class across many images, in one streaming pass;
                    with true labels (CSV of file,label, or each image's folder name) also the distracting
                    patches from images of other classes. Writes contact sheets and JSON to DIR (default:

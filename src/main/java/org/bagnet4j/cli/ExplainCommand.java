@@ -140,12 +140,15 @@ final class ExplainCommand {
         if (withFull) {
             Explainer.checkedRegion(x, region);
         }
-        Tensor allClasses = model.patchLogits(x);
-        List<Prediction> ranked = Prediction.top(Explainer.meanOverCells(allClasses), model.labels(),
-                Math.min(5, model.config().numClasses()));
+        // One pass gives the scores and every class's grid; an image too large for that is streamed twice, for
+        // the scores and then for the chosen class's grid, so that no cells x classes grid is ever held.
+        boolean whole = model.runsWhole(1, x.height(), x.width());
+        Tensor allClasses = whole ? model.patchLogits(x) : null;
+        float[] scores = whole ? Explainer.meanOverCells(allClasses) : model.classScores(x)[0];
+        List<Prediction> ranked = Prediction.top(scores, model.labels(), Math.min(5, model.config().numClasses()));
         int target = cls != null ? cls : ranked.getFirst().index();
         List<Path> written = new ArrayList<>();
-        EvidenceMap grid = Explainer.fromLogits(model, allClasses, target);
+        EvidenceMap grid = whole ? Explainer.fromLogits(model, allClasses, target) : Explainer.grid(model, x, target);
         String subtitle = String.format(Locale.ROOT,
                 "%s: logit %.3f = the mean evidence of a %dx%d grid of %dx%d patches, %d px apart", input.name(),
                 grid.mean(), grid.width(), grid.height(), grid.patch(), grid.patch(), grid.stride());

@@ -33,8 +33,8 @@ final class PatchesCommand {
     }
 
     static int run(String[] args, PrintStream out, PrintStream err) {
-        Options options = Options.parse(args, Set.of("by-folder", "force"), Set.of("model", "class", "top", "out",
-                "labels", "by-folder", "threads", "max-pixels", "force"));
+        Options options = Options.parse(args, Set.of("by-folder", "force", "no-resize"), Set.of("model", "class", "top",
+                "out", "labels", "by-folder", "threads", "max-pixels", "force", "resize", "crop", "no-resize"));
         if (options.positional().isEmpty()) {
             throw new UsageException("patches needs images or folders");
         }
@@ -45,7 +45,7 @@ final class PatchesCommand {
         Map<Path, String> truth = labels(options, files);
         BagNet model = ModelChoice.load(options, options.intValue("threads",
                 Runtime.getRuntime().availableProcessors(), 1), err);
-        Preprocessing prep = ClassifyCommand.requirePreprocessing(model, err);
+        Preprocessing prep = ClassifyCommand.sizing(options, ClassifyCommand.requirePreprocessing(model, err));
         if (!options.has("class")) {
             throw new UsageException("patches needs --class NAME|INDEX");
         }

@@ -1,7 +1,9 @@
 package org.bagnet4j.model;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Function;
 
 import org.bagnet4j.BagNetConfig;
@@ -149,24 +151,66 @@ public final class Network {
     }
 
     /**
-     * Bytes of activations one image of this size may keep in a {@link Workspace}: every intermediate tensor of a
-     * pass counted once (an upper bound; buffers of equal size are shared). What a streamed pass sizes tiles by.
+     * Bytes of activations one image of this size keeps in a {@link Workspace}: the take/give sequence of a pass
+     * replayed on sizes alone (the workspace keeps, per size, as many buffers as were ever live at once). What a
+     * streamed pass sizes its tiles by.
      */
     public long activationBytes(int height, int width) {
+        BufferCount buffers = new BufferCount();
         int h = stem.outputSize(height);
         int w = stem.outputSize(width);
-        long floats = (long) h * w * stem.outChannels();
+        long x = buffers.take((long) h * w * stem.outChannels());
         for (Bottleneck b : blocks) {
-            floats += (long) h * w * b.reduce().outChannels();
+            long reduced = buffers.take((long) h * w * b.reduce().outChannels());
             int sh = b.spatial().outputSize(h);
             int sw = b.spatial().outputSize(w);
-            int spectra = b.winograd() == null ? 0 : 36 * (b.spatial().inChannels() + b.spatial().outChannels()) / 16;
-            floats += (long) sh * sw * (b.spatial().outChannels() + spectra + b.expand().outChannels()
-                    + (b.downsample() == null ? 0 : b.downsample().outChannels()));
+            if (b.winograd() != null) {
+                long tiles = (long) ((sh + 3) / 4) * ((sw + 3) / 4);
+                for (int e = 0; e < 36; e++) {
+                    buffers.take(tiles * b.spatial().inChannels());
+                    buffers.take(tiles * b.spatial().outChannels());
+                }
+                buffers.give(tiles * b.spatial().inChannels(), 36);
+            }
+            long mixed = buffers.take((long) sh * sw * b.spatial().outChannels());
+            if (b.winograd() != null) {
+                buffers.give((long) ((sh + 3) / 4) * ((sw + 3) / 4) * b.spatial().outChannels(), 36);
+            }
+            buffers.give(reduced, 1);
+            long out = buffers.take((long) sh * sw * b.expand().outChannels());
+            if (b.downsample() != null) {
+                buffers.give(buffers.take((long) sh * sw * b.downsample().outChannels()), 1);
+            }
+            buffers.give(mixed, 1);
+            buffers.give(x, 1);
+            x = out;
             h = sh;
             w = sw;
         }
-        return 4 * floats;
+        return 4 * buffers.kept();
+    }
+
+    /** Buffers by size, live and most ever live, as {@link Workspace} keeps them. */
+    private static final class BufferCount {
+        private final Map<Long, int[]> bySize = new HashMap<>();
+
+        long take(long size) {
+            int[] count = bySize.computeIfAbsent(size, s -> new int[2]);
+            count[1] = Math.max(count[1], ++count[0]);
+            return size;
+        }
+
+        void give(long size, int times) {
+            bySize.get(size)[0] -= times;
+        }
+
+        long kept() {
+            long floats = 0;
+            for (Map.Entry<Long, int[]> e : bySize.entrySet()) {
+                floats += e.getKey() * e.getValue()[1];
+            }
+            return floats;
+        }
     }
 
     /** The classifier restricted to some classes (a 1x1 convolution): evidence for just those classes. */

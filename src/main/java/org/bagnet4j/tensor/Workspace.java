@@ -31,6 +31,15 @@ public final class Workspace {
         return Tensor.wrap(data, batch, height, width, channels);
     }
 
+    /** Bytes of the buffers waiting for reuse. */
+    public long retainedBytes() {
+        long floats = 0;
+        for (Map.Entry<Integer, ArrayDeque<float[]>> e : free.entrySet()) {
+            floats += (long) e.getKey() * e.getValue().size();
+        }
+        return 4 * floats;
+    }
+
     /** Returns a tensor's buffer for reuse; the tensor must not be used afterwards. */
     public void give(Tensor tensor) {
         free.computeIfAbsent(tensor.size(), s -> new ArrayDeque<>()).push(tensor.data());
