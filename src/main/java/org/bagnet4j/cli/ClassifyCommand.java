@@ -9,6 +9,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.stream.Stream;
 
 import org.bagnet4j.BagNet;
@@ -21,7 +27,7 @@ import org.bagnet4j.weights.Json;
 
 /**
  * {@code classify}: the top-K classes of image files. Unreadable files are reported one per line and skipped;
- * images are run in batches of equal size.
+ * images are run in batches of equal size, and with many images, several batches at once on the shared model.
  */
 final class ClassifyCommand {
     private static final Set<String> IMAGE_EXTENSIONS = Set.of("jpg", "jpeg", "png", "bmp", "gif");
@@ -46,27 +52,69 @@ final class ClassifyCommand {
         boolean json = options.has("json");
         List<String> failures = new ArrayList<>();
         List<Path> files = collect(options.positional(), failures);
-        BagNet model = ModelChoice.load(options, threads, err);
+        // Many single images: one job per thread on the shared model (each thread with its own workspace), 8%
+        // more images/s than splitting every convolution (benchmarks/Throughput); batches of several images are
+        // split instead, since several batches at once crowd the caches.
+        int jobs = threads > 1 && batch == 1 && files.size() >= 2L * threads ? threads : 1;
+        BagNet model = ModelChoice.load(options, jobs > 1 ? 1 : threads, err);
         Preprocessing prep = sizing(options, requirePreprocessing(model, err));
-        top = Math.min(top, model.config().numClasses());
+        int topK = Math.min(top, model.config().numClasses());
 
         Progress progress = new Progress(err, files.size(), Progress.wanted(files.size()));
         failures.forEach(f -> progress.println("bagnet4j: " + f));
+        List<Callable<Batch>> batches = new ArrayList<>();
+        for (int start = 0; start < files.size(); start += batch) {
+            List<Path> group = files.subList(start, Math.min(files.size(), start + batch));
+            batches.add(() -> classify(model, group, prep, maxPixels, topK, json));
+        }
         int failed = failures.size();
         int done = 0;
-        for (int start = 0; start < files.size(); start += batch) {
-            List<Item> items = new ArrayList<>();
-            for (Path file : files.subList(start, Math.min(files.size(), start + batch))) {
-                items.add(prepare(file, prep, maxPixels));
+        ExecutorService pool = jobs > 1 ? Executors.newFixedThreadPool(jobs, Thread.ofPlatform().daemon()
+                .factory()) : null;
+        try {
+            List<Future<Batch>> results = new ArrayList<>();
+            for (Callable<Batch> b : batches) {
+                results.add(pool != null ? pool.submit(b) : CompletableFuture.completedFuture(b.call()));
             }
-            for (List<Item> group : groupBySize(items, progress)) {
-                failed += classifyGroup(model, group, top, json, out, progress);
+            for (Future<Batch> result : results) {
+                Batch b = result.get();
+                b.messages().forEach(m -> progress.println("bagnet4j: " + m));
+                out.print(b.output());
+                out.flush();
+                failed += b.failed();
+                done += b.images();
+                progress.update(done, "images");
             }
-            failed += (int) items.stream().filter(i -> i.error() != null).count();
-            done += items.size();
-            progress.update(done, "images");
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : new BagNetException(e.getCause().toString());
+        } catch (Exception e) {
+            throw e instanceof RuntimeException r ? r : new BagNetException(e.toString());
+        } finally {
+            if (pool != null) {
+                pool.shutdownNow();
+            }
         }
         return failed > 0 ? 1 : 0;
+    }
+
+    /** One batch's printed results, its messages for stderr, and how many of its images failed. */
+    private record Batch(int images, String output, List<String> messages, int failed) {
+    }
+
+    /** Decodes a batch of files and classifies them, in groups of equal size. */
+    private static Batch classify(BagNet model, List<Path> files, Preprocessing prep, long maxPixels, int top,
+            boolean json) {
+        List<Item> items = new ArrayList<>();
+        for (Path file : files) {
+            items.add(prepare(file, prep, maxPixels));
+        }
+        List<String> messages = new ArrayList<>();
+        StringBuilder output = new StringBuilder();
+        int failed = (int) items.stream().filter(i -> i.error() != null).count();
+        for (List<Item> group : groupBySize(items, messages)) {
+            failed += classifyGroup(model, group, top, json, output, messages);
+        }
+        return new Batch(files.size(), output.toString(), messages, failed);
     }
 
     /** The model's image preprocessing; warns about a guessed one, refuses a model that has none. */
@@ -133,11 +181,11 @@ final class ClassifyCommand {
     }
 
     /** Readable items grouped by input size (consecutive runs), failures reported. */
-    private static List<List<Item>> groupBySize(List<Item> items, Progress progress) {
+    private static List<List<Item>> groupBySize(List<Item> items, List<String> messages) {
         List<List<Item>> groups = new ArrayList<>();
         for (Item item : items) {
             if (item.error() != null) {
-                progress.println("bagnet4j: " + item.error());
+                messages.add(item.error());
                 continue;
             }
             List<Item> last = groups.isEmpty() ? null : groups.getLast();
@@ -152,14 +200,14 @@ final class ClassifyCommand {
     }
 
     /** Runs one batch; returns how many of its images failed. */
-    private static int classifyGroup(BagNet model, List<Item> group, int top, boolean json, PrintStream out,
-            Progress progress) {
+    private static int classifyGroup(BagNet model, List<Item> group, int top, boolean json, StringBuilder out,
+            List<String> messages) {
         long start = System.nanoTime();
         float[][] scores;
         try {
             scores = model.classScores(Tensor.concat(group.stream().map(Item::input).toList()));
         } catch (BagNetException e) {
-            group.forEach(item -> progress.println("bagnet4j: " + item.file() + ": " + e.getMessage()));
+            group.forEach(item -> messages.add(item.file() + ": " + e.getMessage()));
             return group.size();
         }
         double forwardMs = (System.nanoTime() - start) / 1e6 / group.size();
@@ -167,9 +215,8 @@ final class ClassifyCommand {
             Item item = group.get(n);
             List<Prediction> ranked = Prediction.top(scores[n], model.labels(), top);
             double ms = item.preprocessMs() + forwardMs;
-            out.print(json ? toJson(item.file(), ranked, ms) : toText(item.file(), ranked));
+            out.append(json ? toJson(item.file(), ranked, ms) : toText(item.file(), ranked));
         }
-        out.flush();
         return 0;
     }
 

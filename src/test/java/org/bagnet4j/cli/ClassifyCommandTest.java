@@ -24,17 +24,23 @@ import org.bagnet4j.tensor.Npy;
 import org.bagnet4j.weights.Json;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** End to end: official-style checkpoint -> convert.py -> classify on real photos, against PyTorch + torchvision. */
 class ClassifyCommandTest {
     @TempDir
     Path dir;
 
-    @Test
+    /** In batches of 3 (every thread on each batch), and one image per thread on the shared model. */
+    @ParameterizedTest
+    @ValueSource(strings = {"--batch=3", "--threads=2"})
     @SuppressWarnings("unchecked")
-    void jsonTop5AndLogitsMatchPyTorchAndTorchvision() {
+    void jsonTop5AndLogitsMatchPyTorchAndTorchvision(String parallelism) {
         List<Path> photos = ReferenceFixtures.photos();
-        List<String> args = new ArrayList<>(List.of("classify", "--json", "--batch", "3", "--model",
+        assertThat(photos.size()).as("enough photos for one job per thread").isGreaterThanOrEqualTo(4);
+        String[] option = parallelism.split("=");
+        List<String> args = new ArrayList<>(List.of("classify", "--json", option[0], option[1], "--model",
                 ReferenceFixtures.model("bagnet33").toString()));
         photos.forEach(p -> args.add(p.toString()));
         CommandsTest.Result r = CommandsTest.cli(args.toArray(String[]::new));
