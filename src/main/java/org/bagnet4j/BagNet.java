@@ -291,7 +291,12 @@ public final class BagNet {
      * are streamed tile by tile by {@link #classScores} and {@link #patchLogits} (same results up to rounding).
      */
     public boolean runsWhole(int batch, int height, int width) {
-        return batch * network.activationBytes(height, width) <= StreamedPass.heapBudget();
+        return activationBytes(batch, height, width) <= StreamedPass.heapBudget();
+    }
+
+    /** Heap a whole-image call on a batch of this size keeps for its activations (reused from call to call). */
+    public long activationBytes(int batch, int height, int width) {
+        return batch * network.activationBytes(height, width);
     }
 
     private Tensor streamedGrids(Tensor images, int[] classes) {
