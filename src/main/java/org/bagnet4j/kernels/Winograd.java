@@ -155,15 +155,30 @@ public final class Winograd {
         int count() {
             return batch * rows * cols;
         }
+
+        /** The image of tile t. */
+        int image(int t) {
+            return t / (rows * cols);
+        }
+
+        /** The first input (and output) row of tile t. */
+        int top(int t) {
+            return t / cols % rows * OUT;
+        }
+
+        /** The first input (and output) column of tile t. */
+        int left(int t) {
+            return t % cols * OUT;
+        }
     }
 
     /** Copies tile t (zeros past the image's edge) and writes its 36 transformed values per channel, B^T d B. */
     private void transformInput(Tensor input, Tiling tiling, int t, Tensor[] spectra) {
         int c = inChannels;
         Scratch s = SCRATCH.get().ensure(c);
-        int n = t / (tiling.rows() * tiling.cols());
-        int y0 = (t / tiling.cols()) % tiling.rows() * OUT;
-        int x0 = t % tiling.cols() * OUT;
+        int n = tiling.image(t);
+        int y0 = tiling.top(t);
+        int x0 = tiling.left(t);
         for (int y = 0; y < TILE; y++) {
             for (int x = 0; x < TILE; x++) {
                 int dst = (y * TILE + x) * c;
@@ -219,9 +234,9 @@ public final class Winograd {
             }
             s.combine(AT, c);
         }
-        int n = t / (tiling.rows() * tiling.cols());
-        int y0 = (t / tiling.cols()) % tiling.rows() * OUT;
-        int x0 = t % tiling.cols() * OUT;
+        int n = tiling.image(t);
+        int y0 = tiling.top(t);
+        int x0 = tiling.left(t);
         float[] dst = out.data();
         int vectorEnd = ConvKernel.SPECIES.loopBound(c);
         for (int y = 0; y < OUT && y0 + y < tiling.outHeight(); y++) {
