@@ -291,7 +291,7 @@ public final class BagNet {
      * are streamed tile by tile by {@link #classScores} and {@link #patchLogits} (same results up to rounding).
      */
     public boolean runsWhole(int batch, int height, int width) {
-        return activationBytes(batch, height, width) <= StreamedPass.heapBudget();
+        return activationBytes(batch, height, width) <= StreamedPass.heapBudget(workspace.get());
     }
 
     /** Heap a whole-image call on a batch of this size keeps for its activations (reused from call to call). */

@@ -141,7 +141,7 @@ final class StreamedPass {
             }
             return (request.tileSize - q) / stride + 1;
         }
-        long budget = heapBudget();
+        long budget = heapBudget(workspace);
         int cells = Math.min(MAX_TILE_CELLS, Math.max(gridHeight, gridWidth));
         while (cells > 1 && tileBytes(cells, width, gridHeight, gridWidth) > budget) {
             cells--;
@@ -149,10 +149,14 @@ final class StreamedPass {
         return cells;
     }
 
-    /** Bytes of activations a pass may use: a quarter of the heap not yet in use. */
-    static long heapBudget() {
+    /**
+     * Bytes of activations a pass may use: a quarter of the heap not in use, counting as free what the calling
+     * thread's workspace already holds (a pass of the same size reuses it).
+     */
+    static long heapBudget(Workspace workspace) {
         Runtime rt = Runtime.getRuntime();
-        return (long) ((rt.maxMemory() - (rt.totalMemory() - rt.freeMemory())) * HEAP_SHARE);
+        long free = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory()) + workspace.retainedBytes();
+        return (long) (free * HEAP_SHARE);
     }
 
     private long tileBytes(int cells, int width, int gridHeight, int gridWidth) {
