@@ -10,7 +10,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 import org.bagnet4j.image.ImageDecoder;
 import org.bagnet4j.image.ImageSource;
@@ -38,6 +40,10 @@ public final class BagNet {
     private final Workers workers;
     /** Each calling thread's activation buffers, reused from call to call. */
     private final ThreadLocal<Workspace> workspace = ThreadLocal.withInitial(Workspace::new);
+    /** Calls running now, which share the heap budget. */
+    private final AtomicInteger running = new AtomicInteger();
+    /** Share of the free heap a call's activations may take; larger inputs are streamed. */
+    private static final double HEAP_SHARE = 0.25;
     private final Labels labels;
     private final Preprocessing preprocessing;
     private final List<String> warnings;
@@ -253,11 +259,12 @@ public final class BagNet {
         if (!runsWhole(images.batch(), images.height(), images.width())) {
             float[][] out = new float[images.batch()][];
             for (int n = 0; n < out.length; n++) {
-                out[n] = stream(image(images, n), new StreamRequest()).scores();
+                Tensor one = image(images, n);
+                out[n] = images.batch() > 1 ? classScores(one)[0] : stream(one, new StreamRequest()).scores();
             }
             return out;
         }
-        Tensor scores = network.classScores(images, workers, workspace.get());
+        Tensor scores = counted(() -> network.classScores(images, workers, workspace.get()));
         int classes = scores.channels();
         float[][] out = new float[images.batch()][classes];
         for (int n = 0; n < out.length; n++) {
@@ -274,7 +281,7 @@ public final class BagNet {
             Arrays.setAll(all, c -> c);
             return streamedGrids(images, all);
         }
-        return network.patchLogits(images, null, false, workers, workspace.get());
+        return counted(() -> network.patchLogits(images, null, false, workers, workspace.get()));
     }
 
     /** The patch-logit grid for some classes only, [N, gh, gw, classes.length]: cheaper than all classes. */
@@ -283,7 +290,8 @@ public final class BagNet {
         if (!runsWhole(images.batch(), images.height(), images.width())) {
             return streamedGrids(images, checkClasses(classes));
         }
-        return network.patchLogits(images, checkClasses(classes), false, workers, workspace.get());
+        int[] chosen = checkClasses(classes);
+        return counted(() -> network.patchLogits(images, chosen, false, workers, workspace.get()));
     }
 
     /**
@@ -291,18 +299,51 @@ public final class BagNet {
      * are streamed tile by tile by {@link #classScores} and {@link #patchLogits} (same results up to rounding).
      */
     public boolean runsWhole(int batch, int height, int width) {
-        return activationBytes(batch, height, width) <= StreamedPass.heapBudget(workspace.get());
+        return activationBytes(batch, height, width) <= heapBudget(running.get() + 1);
     }
 
-    /** Heap a whole-image call on a batch of this size keeps for its activations (reused from call to call). */
+    /**
+     * The heap a call may fill with activations: a quarter of the heap not in use (counting the calling thread's
+     * own buffers, which a call of the same size reuses), shared evenly by the calls running at once.
+     */
+    private long heapBudget(int calls) {
+        Runtime rt = Runtime.getRuntime();
+        long free = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory()) + workspace.get().retainedBytes();
+        return (long) (free * HEAP_SHARE) / Math.max(1, calls);
+    }
+
+    /** Runs a call that fills activation buffers, counted among those sharing the heap. */
+    private <T> T counted(Supplier<T> call) {
+        running.incrementAndGet();
+        try {
+            return call.get();
+        } finally {
+            running.decrementAndGet();
+        }
+    }
+
+    /** Frees the calling thread's activation buffers (kept from call to call for speed). */
+    public void releaseBuffers() {
+        workspace.remove();
+    }
+
+    /**
+     * Heap a whole-image call on a batch of this size keeps for its activations (reused from call to call), or
+     * Long.MAX_VALUE when one of them would exceed a Java array.
+     */
     public long activationBytes(int batch, int height, int width) {
-        return batch * network.activationBytes(height, width);
+        long one = network.activationBytes(height, width);
+        return one > Long.MAX_VALUE / batch ? Long.MAX_VALUE : batch * one;
     }
 
+    /** Image by image, each whole if it fits alone, else streamed. */
     private Tensor streamedGrids(Tensor images, int[] classes) {
         List<Tensor> grids = new ArrayList<>();
         for (int n = 0; n < images.batch(); n++) {
-            grids.add(stream(image(images, n), new StreamRequest().classes(classes).keepGrid(true)).grid());
+            Tensor one = image(images, n);
+            grids.add(images.batch() > 1 && runsWhole(1, one.height(), one.width())
+                    ? counted(() -> network.patchLogits(one, classes, false, workers, workspace.get()))
+                    : stream(one, new StreamRequest().classes(classes).keepGrid(true)).grid());
         }
         return Tensor.concat(grids);
     }
@@ -332,7 +373,8 @@ public final class BagNet {
      * {@link #patchLogits} of the whole image up to float rounding.
      */
     public StreamResult stream(ImageSource image, StreamRequest request) {
-        return new StreamedPass(network, workers, workspace.get()).run(image, request);
+        return counted(() -> new StreamedPass(network, workers, workspace.get()).run(image, request,
+                heapBudget(running.get())));
     }
 
     /** {@link #stream(ImageSource, StreamRequest)} of an image in memory, [1, H, W, C]. */
@@ -345,22 +387,14 @@ public final class BagNet {
      * full-resolution image), for {@link #stream}. Close it when done.
      */
     public ImageSource imageSource(Path file, long maxPixels) {
-        if (preprocessing == null) {
-            throw new BagNetException("the model file does not say how to preprocess images");
-        }
-        return new FileImageSource(file, maxPixels, preprocessing);
+        return new FileImageSource(file, maxPixels, requirePreprocessing());
     }
 
     private int[] checkClasses(int[] classes) {
         if (classes.length == 0) {
             throw new BagNetException("no classes given");
         }
-        for (int c : classes) {
-            if (c < 0 || c >= config().numClasses()) {
-                throw new BagNetException("class " + c + " is outside [0, " + config().numClasses() + ")");
-            }
-        }
-        return classes.clone();
+        return config().checkClasses(classes);
     }
 
     private void check(Tensor images) {

@@ -255,4 +255,14 @@ public record BagNetConfig(String name, int inChannels, int stemChannels, List<I
         }
         return sb.toString();
     }
+
+    /** The classes, copied, after checking each is one of this model's. */
+    public int[] checkClasses(int[] classes) {
+        for (int c : classes) {
+            if (c < 0 || c >= numClasses) {
+                throw new BagNetException("class " + c + " is outside [0, " + numClasses + ")");
+            }
+        }
+        return classes.clone();
+    }
 }

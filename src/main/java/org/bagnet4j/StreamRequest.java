@@ -68,7 +68,7 @@ public final class StreamRequest {
      */
     public StreamRequest tileSize(int pixels) {
         if (pixels < 0) {
-            throw new BagNetException("tile size must be positive, got " + pixels);
+            throw new BagNetException("tile size must not be negative (0: automatic), got " + pixels);
         }
         this.tileSize = pixels;
         return this;

@@ -20,14 +20,12 @@ import org.bagnet4j.tensor.Workspace;
  * One image evaluated tile by tile. Every grid cell depends only on its own q x q window, so a tile of T x T cells
  * needs only the input pixels under those windows (8 (T - 1) + q on a side, starting on a multiple of the grid
  * stride, which keeps every layer's strides aligned) and gives exactly those cells. Memory is that of one tile's
- * activations plus one band of input rows; the work repeated on the tiles' overlaps is (q - 8) / (8 T) per side.
+ * activations plus one band of input rows (which grows with the image's width); the work repeated on the tiles'
+ * overlaps is (q - 8) / (8 T) per side.
  */
 final class StreamedPass {
     /** Largest tile side in cells: beyond this the overlap saves almost nothing more. */
     private static final int MAX_TILE_CELLS = 64;
-    /** Share of the free heap the automatic tile size may fill. */
-    private static final double HEAP_SHARE = 0.25;
-
     private final Network network;
     private final BagNetConfig config;
     private final Workers workers;
@@ -40,7 +38,8 @@ final class StreamedPass {
         this.workspace = workspace;
     }
 
-    StreamResult run(ImageSource source, StreamRequest request) {
+    /** @param budget bytes of heap the tiles' activations and the input band may take */
+    StreamResult run(ImageSource source, StreamRequest request, long budget) {
         int height = source.height();
         int width = source.width();
         int channels = config.inChannels();
@@ -60,21 +59,30 @@ final class StreamedPass {
         }
         int gridHeight = config.gridSize(height);
         int gridWidth = config.gridSize(width);
-        int cells = tileCells(request, width, gridHeight, gridWidth);
+        int cells = tileCells(request, width, gridHeight, gridWidth, budget);
         int tileRows = Math.min(cells, gridHeight);
         int tileCols = Math.min(cells, gridWidth);
         int tileHeight = stride * (tileRows - 1) + q;
         int tileWidth = stride * (tileCols - 1) + q;
 
-        int[] classes = checkClasses(request.classes);
+        int[] classes = config.checkClasses(request.classes);
+        if (classes.length == 0 && (request.keepGrid || request.top > 0 || request.bottom > 0
+                || request.listener != null)) {
+            throw new BagNetException("a grid, patches or rows need classes: give StreamRequest.classes(...)");
+        }
         int k = classes.length;
         PackedConv head = k == 0 ? null : network.classifierFor(classes);
-        Tensor grid = request.keepGrid && k > 0 ? Tensor.zeros(1, gridHeight, gridWidth, k) : null;
+        Tensor grid = request.keepGrid ? Tensor.zeros(1, gridHeight, gridWidth, k) : null;
         List<PatchHeap> top = heaps(request.top, k, Comparator.comparingDouble(Patch::value));
         List<PatchHeap> bottom = heaps(request.bottom, k, Comparator.comparingDouble((Patch p) -> -p.value()));
         boolean perCell = grid != null || !top.isEmpty() || !bottom.isEmpty() || request.listener != null;
 
-        float[] band = new float[Math.multiplyExact(tileHeight, Math.multiplyExact(width, channels))];
+        long bandValues = (long) tileHeight * width * channels;
+        if (bandValues > Tensor.MAX_ELEMENTS) {
+            throw new BagNetException("a band of " + tileHeight + " rows of a " + width + " pixel wide image needs "
+                    + bandValues + " values, more than a Java array holds");
+        }
+        float[] band = new float[(int) bandValues];
         Tensor tile = Tensor.zeros(1, tileHeight, tileWidth, channels);
         double[] featureSum = new double[config.featureChannels()];
         for (int by = 0; by < gridHeight; by += tileRows) {
@@ -95,8 +103,6 @@ final class StreamedPass {
                     for (int x = 0; x < cols; x++) {
                         int gx = bx + x;
                         int gy = by + y;
-                        EvidenceMap.Box box = new EvidenceMap.Box(gx * stride, gy * stride, gx * stride + q,
-                                gy * stride + q);
                         for (int i = 0; i < k; i++) {
                             float v = logits.data()[(y * tileCols + x) * k + i];
                             if (grid != null) {
@@ -106,10 +112,10 @@ final class StreamedPass {
                                 rowsOut.data()[(y * gridWidth + gx) * k + i] = v;
                             }
                             if (!top.isEmpty()) {
-                                top.get(i).offer(new Patch("", gx, gy, v, box));
+                                offer(top.get(i), gx, gy, v);
                             }
                             if (!bottom.isEmpty()) {
-                                bottom.get(i).offer(new Patch("", gx, gy, v, box));
+                                offer(bottom.get(i), gx, gy, v);
                             }
                         }
                     }
@@ -131,7 +137,7 @@ final class StreamedPass {
     }
 
     /** Tile side in grid cells: the request's, or the largest whose activations fit the heap share. */
-    private int tileCells(StreamRequest request, int width, int gridHeight, int gridWidth) {
+    private int tileCells(StreamRequest request, int width, int gridHeight, int gridWidth, long budget) {
         int q = config.receptiveField();
         int stride = config.gridStride();
         if (request.tileSize > 0) {
@@ -141,22 +147,11 @@ final class StreamedPass {
             }
             return (request.tileSize - q) / stride + 1;
         }
-        long budget = heapBudget(workspace);
         int cells = Math.min(MAX_TILE_CELLS, Math.max(gridHeight, gridWidth));
         while (cells > 1 && tileBytes(cells, width, gridHeight, gridWidth) > budget) {
             cells--;
         }
         return cells;
-    }
-
-    /**
-     * Bytes of activations a pass may use: a quarter of the heap not in use, counting as free what the calling
-     * thread's workspace already holds (a pass of the same size reuses it).
-     */
-    static long heapBudget(Workspace workspace) {
-        Runtime rt = Runtime.getRuntime();
-        long free = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory()) + workspace.retainedBytes();
-        return (long) (free * HEAP_SHARE);
     }
 
     private long tileBytes(int cells, int width, int gridHeight, int gridWidth) {
@@ -186,13 +181,14 @@ final class StreamedPass {
         }
     }
 
-    private int[] checkClasses(int[] classes) {
-        for (int c : classes) {
-            if (c < 0 || c >= config.numClasses()) {
-                throw new BagNetException("class " + c + " is outside [0, " + config.numClasses() + ")");
-            }
+    /** Offers cell (gx, gy) to a heap, making its box only if the heap keeps it. */
+    private void offer(PatchHeap heap, int gx, int gy, float value) {
+        if (heap.wouldKeep(new Patch("", gx, gy, value, null))) {
+            int stride = config.gridStride();
+            int q = config.receptiveField();
+            heap.offer(new Patch("", gx, gy, value, new EvidenceMap.Box(gx * stride, gy * stride, gx * stride + q,
+                    gy * stride + q)));
         }
-        return classes.clone();
     }
 
     private static List<PatchHeap> heaps(int size, int classes, Comparator<Patch> order) {

@@ -112,9 +112,10 @@ class StreamingTest {
         }
     }
 
-    /** A PNG read region by region gives what the whole decoded image gives. */
-    @Test
-    void fileSourceReadsRegions(@TempDir Path dir) throws Exception {
+    /** Each format read region by region, in several bands, gives what the whole decoded image gives. */
+    @ParameterizedTest
+    @ValueSource(strings = {"png", "jpg", "bmp", "gif"})
+    void fileSourceReadsRegions(String format, @TempDir Path dir) throws Exception {
         BagNet model = BagNet.withRandomWeights(BagNetConfig.preset("bagnet9"), 5, 2);
         BufferedImage picture = new BufferedImage(150, 97, BufferedImage.TYPE_INT_RGB);
         Random rnd = new Random(1);
@@ -123,13 +124,14 @@ class StreamingTest {
                 picture.setRGB(x, y, rnd.nextInt(1 << 24));
             }
         }
-        Path file = dir.resolve("noise.png");
-        ImageIO.write(picture, "png", file.toFile());
+        Path file = dir.resolve("noise." + format);
+        assertThat(ImageIO.write(picture, format, file.toFile())).as(format + " writer").isTrue();
         Tensor whole = model.preprocessing().withSize(0, 0).apply(org.bagnet4j.image.ImageDecoder.read(file));
         float[] expected = model.classScores(whole)[0];
         try (var source = model.imageSource(file, 1_000_000)) {
             StreamResult r = model.stream(source, new StreamRequest().tileSize(9 + 8 * 4));
-            assertClose("streamed PNG", r.scores(), expected, TOLERANCE);
+            assertThat(r.gridHeight()).as("bands of 5 rows").isGreaterThan(5);
+            assertClose("streamed " + format, r.scores(), expected, TOLERANCE);
         }
     }
 
@@ -148,5 +150,7 @@ class StreamingTest {
         assertThatThrownBy(() -> model.stream(image, new StreamRequest().classes(1000)))
                 .isInstanceOf(BagNetException.class).hasMessageContaining("class 1000 is outside");
         assertThatThrownBy(() -> new StreamRequest().tileSize(-1)).isInstanceOf(BagNetException.class);
+        assertThatThrownBy(() -> model.stream(image, new StreamRequest().keepGrid(true)))
+                .isInstanceOf(BagNetException.class).hasMessageContaining("need classes");
     }
 }

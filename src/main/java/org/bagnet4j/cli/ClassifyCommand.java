@@ -27,7 +27,7 @@ import org.bagnet4j.weights.Json;
 
 /**
  * {@code classify}: the top-K classes of image files. Unreadable files are reported one per line and skipped;
- * images are run in batches of equal size, and with many images, several batches at once on the shared model.
+ * images are run in batches of equal size; with many images at batch 1, one image per thread on the shared model.
  */
 final class ClassifyCommand {
     private static final Set<String> IMAGE_EXTENSIONS = Set.of("jpg", "jpeg", "png", "bmp", "gif");
@@ -208,6 +208,9 @@ final class ClassifyCommand {
             scores = model.classScores(Tensor.concat(group.stream().map(Item::input).toList()));
         } catch (BagNetException e) {
             group.forEach(item -> messages.add(item.file() + ": " + e.getMessage()));
+            return group.size();
+        } catch (OutOfMemoryError e) {
+            group.forEach(item -> messages.add(item.file() + ": out of memory; give java more heap (-Xmx)"));
             return group.size();
         }
         double forwardMs = (System.nanoTime() - start) / 1e6 / group.size();

@@ -18,8 +18,9 @@ public final class Commands {
                        [--resize N] [--crop N] [--no-resize] [--max-pixels N] IMAGE|DIR...
                    top-K classes of each image (JPEG, PNG, BMP, GIF; folders are searched), preprocessed as the
                    model file says (ImageNet: Resize 256, CenterCrop 224). --json: one object per line.
-                   --no-resize: the whole image as it is; images too large for the heap are evaluated tile
-                   by tile (also in explain and patches). --max-pixels: refuse larger images (100000000).
+                   --no-resize: the whole image as it is; when its activations would not fit the heap it is
+                   evaluated tile by tile (also in explain and patches; the decoded image itself must fit,
+                   about 19 bytes per pixel). --max-pixels: refuse larger images (100000000).
               explain [--model M] [--class NAME|INDEX] [--full] [--region x0,y0,x1,y1] [--top K]
                    [--out DIR] [--force] IMAGE|TENSOR.npy
                    heatmap of the evidence for a class (default: the predicted one) on the patch grid, and with

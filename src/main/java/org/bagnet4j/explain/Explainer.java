@@ -230,9 +230,14 @@ public final class Explainer {
         /** Considers the patch at (x, y) of a map. */
         public void offer(EvidenceMap map, int x, int y, String source) {
             float v = map.value(x, y);
-            if (heap.size() < k || order.compare(new Patch(source, x, y, v, null), heap.peek()) > 0) {
+            if (wouldKeep(new Patch(source, x, y, v, null))) {
                 offer(new Patch(source, x, y, v, map.box(x, y)));
             }
+        }
+
+        /** Whether {@link #offer(Patch)} would keep this candidate now. */
+        public boolean wouldKeep(Patch candidate) {
+            return heap.size() < k || order.compare(candidate, heap.peek()) > 0;
         }
 
         /** Considers a patch. */

@@ -61,8 +61,14 @@ public final class ImageDecoder {
                 throw new BagNetException(file + ": not an image in a format Java can read (JPEG, PNG, BMP, GIF)");
             }
             ImageReader reader = readers.next();
-            reader.setInput(in, true, false);
-            Regions regions = new Regions(file, in, reader);
+            Regions regions;
+            try {
+                reader.setInput(in, true, false);
+                regions = new Regions(file, in, reader);
+            } catch (IOException | RuntimeException e) {
+                reader.dispose();
+                throw e;
+            }
             in = null;
             long pixels = (long) regions.width * regions.height;
             if (pixels > maxPixels) {
@@ -87,7 +93,6 @@ public final class ImageDecoder {
         private final Path file;
         private final ImageInputStream in;
         private final ImageReader reader;
-        private final String format;
         private final int width;
         private final int height;
         /** EXIF orientation (1: as stored). */
@@ -97,10 +102,10 @@ public final class ImageDecoder {
             this.file = file;
             this.in = in;
             this.reader = reader;
-            this.format = reader.getFormatName().toLowerCase(Locale.ROOT);
             this.width = reader.getWidth(0);
             this.height = reader.getHeight(0);
-            this.orientation = format.equals("jpeg") ? Exif.orientation(file) : 1;
+            boolean jpeg = reader.getFormatName().toLowerCase(Locale.ROOT).equals("jpeg");
+            this.orientation = jpeg ? Exif.orientation(file) : 1;
         }
 
         public int width() {

@@ -6,7 +6,7 @@ import org.bagnet4j.tensor.Tensor;
 /**
  * Where a streamed pass reads its input: model-ready (normalized) values of one image, any region at a time, so
  * that an image larger than memory never has to be held whole. Back it with your own reader (a slide scanner's
- * tiles, a memory-mapped raster) or use {@link #of(Tensor)} and {@code BagNet.imageSource(Path)}. Reads come in
+ * tiles, a memory-mapped raster) or use {@link #of(Tensor)} and {@code BagNet.imageSource(Path, long)}. Reads come in
  * bands of rows from top to bottom, each band read across the image's full width.
  */
 public interface ImageSource extends AutoCloseable {

@@ -130,8 +130,8 @@ public final class Network {
     }
 
     /**
-     * Multiply-accumulates of one image's class scores at the given input size, as computed: stem composed, only
-     * the part of a downsample that is added.
+     * Multiply-accumulates of one image's class scores at the given input size, as computed (stem composed, only
+     * the part of a downsample that is added), except that Winograd layers count as their direct convolution.
      */
     public long macs(int height, int width) {
         long total = 0;
@@ -152,8 +152,8 @@ public final class Network {
 
     /**
      * Bytes of activations one image of this size keeps in a {@link Workspace}: the take/give sequence of a pass
-     * replayed on sizes alone (the workspace keeps, per size, as many buffers as were ever live at once). What a
-     * streamed pass sizes its tiles by.
+     * replayed on sizes alone (the workspace keeps, per size, as many buffers as were ever live at once), or
+     * Long.MAX_VALUE when one buffer would exceed a Java array. What a streamed pass sizes its tiles by.
      */
     public long activationBytes(int height, int width) {
         BufferCount buffers = new BufferCount();
@@ -187,16 +187,18 @@ public final class Network {
             h = sh;
             w = sw;
         }
-        return 4 * buffers.kept();
+        return buffers.keptBytes();
     }
 
     /** Buffers by size, live and most ever live, as {@link Workspace} keeps them. */
     private static final class BufferCount {
         private final Map<Long, int[]> bySize = new HashMap<>();
+        private boolean tooLarge;
 
         long take(long size) {
             int[] count = bySize.computeIfAbsent(size, s -> new int[2]);
             count[1] = Math.max(count[1], ++count[0]);
+            tooLarge |= size > Tensor.MAX_ELEMENTS;
             return size;
         }
 
@@ -204,12 +206,16 @@ public final class Network {
             bySize.get(size)[0] -= times;
         }
 
-        long kept() {
+        /** Bytes kept, or Long.MAX_VALUE when a buffer would not fit a Java array. */
+        long keptBytes() {
+            if (tooLarge) {
+                return Long.MAX_VALUE;
+            }
             long floats = 0;
             for (Map.Entry<Long, int[]> e : bySize.entrySet()) {
                 floats += e.getKey() * e.getValue()[1];
             }
-            return floats;
+            return 4 * floats;
         }
     }
 

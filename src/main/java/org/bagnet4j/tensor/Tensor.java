@@ -10,8 +10,8 @@ import org.bagnet4j.BagNetException;
  * 1x1 convolution is a matrix product over contiguous rows. The data array is owned by the tensor.
  */
 public final class Tensor {
-    /** Refuses tensors whose element count does not fit a Java array. */
-    private static final long MAX_ELEMENTS = Integer.MAX_VALUE - 16;
+    /** The most elements a tensor holds: what a Java array can. */
+    public static final long MAX_ELEMENTS = Integer.MAX_VALUE - 16;
 
     private final int batch;
     private final int height;

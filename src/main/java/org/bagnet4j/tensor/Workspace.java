@@ -25,7 +25,7 @@ public final class Workspace {
 
     /** A tensor of the given shape, with unspecified contents. */
     public Tensor take(int batch, int height, int width, int channels) {
-        int size = Math.multiplyExact(Math.multiplyExact(batch, height), Math.multiplyExact(width, channels));
+        int size = Tensor.checkedSize(batch, height, width, channels);
         ArrayDeque<float[]> arrays = free.get(size);
         float[] data = arrays == null || arrays.isEmpty() ? new float[size] : arrays.pop();
         return Tensor.wrap(data, batch, height, width, channels);
