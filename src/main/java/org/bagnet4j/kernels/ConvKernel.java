@@ -30,6 +30,7 @@ public final class ConvKernel {
     public static final int NR = 2 * LANES;
     /** Output rows per task: a task reuses each weight panel for this many rows. */
     private static final int ROWS_PER_TASK = 16 * MR;
+    private static final ThreadLocal<TaskScratch> TASK_SCRATCH = ThreadLocal.withInitial(TaskScratch::new);
     /** Tasks per thread to aim for, so that uneven ones balance out. */
     private static final int TASKS_PER_THREAD = 8;
 
@@ -105,10 +106,11 @@ public final class ConvKernel {
 
     /** Maps output rows (pixels) to the offsets of their input windows and their residual pixels. */
     private record Geometry(int outHeight, int outWidth, int inHeight, int inWidth, int inChannels, int stride,
-            int outChannels, int resHeight, int resWidth) {
+            int outChannels, int resHeight, int resWidth, int[] segments) {
         Geometry(PackedConv layer, Tensor in, Tensor out, Tensor res) {
             this(out.height(), out.width(), in.height(), in.width(), in.channels(), layer.stride,
-                    out.channels(), res == null ? 0 : res.height(), res == null ? 0 : res.width());
+                    out.channels(), res == null ? 0 : res.height(), res == null ? 0 : res.width(),
+                    segmentOffsets(layer, in.width()));
         }
 
         /**
@@ -159,19 +161,17 @@ public final class ConvKernel {
 
     private static void runTask(PackedConv layer, Geometry g, float[] in, float[] out, float[] res, boolean relu,
             int rowStart, int rowEnd, int panelStart, int panelEnd) {
-        int[] segments = segmentOffsets(layer, g.inWidth());
+        int[] segments = g.segments();
         int segmentLength = layer.kernel * layer.kernel * layer.inChannels / segments.length;
-        int[] inRows = new int[rowEnd - rowStart];
-        int[] resRows = new int[rowEnd - rowStart];
+        TaskScratch t = TASK_SCRATCH.get();
+        int[] inRows = t.inRows;
+        int[] resRows = t.resRows;
         g.offsets(rowStart, rowEnd, inRows, resRows);
-        int[] inOff = new int[MR];
-        int[] outOff = new int[MR];
-        int[] resOff = new int[MR];
-        float[] scratch = new float[MR * NR];
-        int[] scratchOff = new int[MR];
-        for (int r = 0; r < MR; r++) {
-            scratchOff[r] = r * NR;
-        }
+        int[] inOff = t.inOff;
+        int[] outOff = t.outOff;
+        int[] resOff = t.resOff;
+        float[] scratch = t.tile;
+        int[] scratchOff = t.tileOff;
         int reduction = layer.kernel * layer.kernel * layer.inChannels;
         for (int panel = panelStart; panel < panelEnd; panel++) {
             int col = panel * NR;
@@ -246,6 +246,23 @@ public final class ConvKernel {
         c50.intoArray(dst, dOff[5]); c51.intoArray(dst, dOff[5] + LANES);
         c60.intoArray(dst, dOff[6]); c61.intoArray(dst, dOff[6] + LANES);
         c70.intoArray(dst, dOff[7]); c71.intoArray(dst, dOff[7] + LANES);
+    }
+
+    /** A thread's row offsets and ragged-tile buffer, so that a task allocates nothing. */
+    private static final class TaskScratch {
+        final int[] inRows = new int[ROWS_PER_TASK];
+        final int[] resRows = new int[ROWS_PER_TASK];
+        final int[] inOff = new int[MR];
+        final int[] outOff = new int[MR];
+        final int[] resOff = new int[MR];
+        final float[] tile = new float[MR * NR];
+        final int[] tileOff = new int[MR];
+
+        TaskScratch() {
+            for (int r = 0; r < MR; r++) {
+                tileOff[r] = r * NR;
+            }
+        }
     }
 
     /** Adds the residual and applies ReLU to a finished tile, in place (it is still in L1). */
