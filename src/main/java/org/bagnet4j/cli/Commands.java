@@ -22,7 +22,7 @@ public final class Commands {
                    evaluated tile by tile (also in explain and patches; the decoded image itself must fit,
                    about 19 bytes per pixel). --max-pixels: refuse larger images (100000000).
               explain [--model M] [--class NAME|INDEX] [--full] [--region x0,y0,x1,y1] [--top K]
-                   [--out DIR] [--force] IMAGE|TENSOR.npy
+                   [--resize N] [--crop N] [--no-resize] [--out DIR] [--force] IMAGE|TENSOR.npy
                    heatmap of the evidence for a class (default: the predicted one) on the patch grid, and with
                    --full at every pixel (exact, by dense evaluation); the K patches with the most and least
                    evidence; a JSON summary and the maps as .npy, in DIR (default: IMAGE-explained beside
