@@ -15,6 +15,6 @@ mvn -q -B -f benchmarks/pom.xml package
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 /usr/bin/python3 benchmarks/side_by_side.py "$work" "$threads" "$iters" "${presets[@]}" 2>&1 | grep -v -i "warning\|if grid"
-"$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector -Xmx4g -XX:+UseTransparentHugePages \
+"$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector -Xmx4g -XX:+UseTransparentHugePages -XX:LoopUnrollLimit=200 \
   -cp "benchmarks/target/classes:$(cat benchmarks/target/classpath.txt)" org.bagnet4j.benchmarks.SideBySide \
   "$work" "$threads" "$iters" "${presets[@]}"
