@@ -8,5 +8,5 @@ mvn -q -B -f benchmarks/pom.xml package
 class=${1:-HeatmapBenchmark}
 shift || true
 # Heap touched up front: first-touch page faults would otherwise be timed as compute.
-exec "$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector -Xms8g -Xmx8g -XX:+AlwaysPreTouch -XX:+UseTransparentHugePages -XX:LoopUnrollLimit=200 \
+exec "$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector -Xms8g -Xmx8g -XX:+AlwaysPreTouch -XX:+UseTransparentHugePages \
   -cp "benchmarks/target/classes:$(cat benchmarks/target/classpath.txt)" "org.bagnet4j.benchmarks.$class" "$@"
