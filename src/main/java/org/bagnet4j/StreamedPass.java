@@ -66,16 +66,8 @@ final class StreamedPass {
         int tileWidth = stride * (tileCols - 1) + q;
 
         int[] classes = config.checkClasses(request.classes);
-        if (classes.length == 0 && (request.keepGrid || request.top > 0 || request.bottom > 0
-                || request.listener != null)) {
-            throw new BagNetException("a grid, patches or rows need classes: give StreamRequest.classes(...)");
-        }
-        int k = classes.length;
-        PackedConv head = k == 0 ? null : network.classifierFor(classes);
-        Tensor grid = request.keepGrid ? Tensor.zeros(1, gridHeight, gridWidth, k) : null;
-        List<PatchHeap> top = heaps(request.top, k, Comparator.comparingDouble(Patch::value));
-        List<PatchHeap> bottom = heaps(request.bottom, k, Comparator.comparingDouble((Patch p) -> -p.value()));
-        boolean perCell = grid != null || !top.isEmpty() || !bottom.isEmpty() || request.listener != null;
+        Outputs outputs = new Outputs(request, classes, gridHeight, gridWidth);
+        PackedConv head = outputs.perCell() ? network.classifierFor(classes) : null;
 
         long bandValues = (long) tileHeight * width * channels;
         if (bandValues > Tensor.MAX_ELEMENTS) {
@@ -90,35 +82,13 @@ final class StreamedPass {
             int y0 = by * stride;
             int bandRows = Math.min(tileHeight, height - y0);
             source.read(0, y0, width, bandRows, band);
-            Tensor rowsOut = request.listener != null ? Tensor.zeros(1, rows, gridWidth, k) : null;
+            Tensor rowsOut = request.listener != null ? Tensor.zeros(1, rows, gridWidth, classes.length) : null;
             for (int bx = 0; bx < gridWidth; bx += tileCols) {
                 int cols = Math.min(tileCols, gridWidth - bx);
                 cut(band, bandRows, width, bx * stride, tile);
-                Tensor logits = network.tile(tile, rows, cols, featureSum, perCell ? head : null, workers,
-                        workspace);
-                if (logits == null) {
-                    continue;
-                }
-                for (int y = 0; y < rows; y++) {
-                    for (int x = 0; x < cols; x++) {
-                        int gx = bx + x;
-                        int gy = by + y;
-                        for (int i = 0; i < k; i++) {
-                            float v = logits.data()[(y * tileCols + x) * k + i];
-                            if (grid != null) {
-                                grid.data()[(gy * gridWidth + gx) * k + i] = v;
-                            }
-                            if (rowsOut != null) {
-                                rowsOut.data()[(y * gridWidth + gx) * k + i] = v;
-                            }
-                            if (!top.isEmpty()) {
-                                offer(top.get(i), gx, gy, v);
-                            }
-                            if (!bottom.isEmpty()) {
-                                offer(bottom.get(i), gx, gy, v);
-                            }
-                        }
-                    }
+                Tensor logits = network.tile(tile, rows, cols, featureSum, head, workers, workspace);
+                if (logits != null) {
+                    outputs.add(logits, by, bx, rows, cols, rowsOut);
                 }
             }
             if (rowsOut != null) {
@@ -132,8 +102,8 @@ final class StreamedPass {
         for (int c = 0; c < mean.length; c++) {
             mean[c] = (float) (featureSum[c] / ((long) gridHeight * gridWidth));
         }
-        return new StreamResult(network.classify(mean, workers), gridHeight, gridWidth, classes, grid, best(top, k),
-                best(bottom, k), Math.max(tileHeight, tileWidth));
+        return new StreamResult(network.classify(mean, workers), gridHeight, gridWidth, classes, outputs.grid,
+                outputs.best(outputs.top), outputs.best(outputs.bottom), Math.max(tileHeight, tileWidth));
     }
 
     /** Tile side in grid cells: the request's, or the largest whose activations fit the heap share. */
@@ -154,13 +124,13 @@ final class StreamedPass {
         return cells;
     }
 
+    /** Activations of one tile, plus the input band (tile height x image width) and the tile's own input. */
     private long tileBytes(int cells, int width, int gridHeight, int gridWidth) {
         int q = config.receptiveField();
         int stride = config.gridStride();
-        int side = stride * (cells - 1) + q;
         int tileHeight = stride * (Math.min(cells, gridHeight) - 1) + q;
         int tileWidth = stride * (Math.min(cells, gridWidth) - 1) + q;
-        long input = 4L * config.inChannels() * ((long) side * width + (long) tileHeight * tileWidth);
+        long input = 4L * config.inChannels() * tileHeight * ((long) width + tileWidth);
         return network.activationBytes(tileHeight, tileWidth) + input;
     }
 
@@ -181,29 +151,81 @@ final class StreamedPass {
         }
     }
 
-    /** Offers cell (gx, gy) to a heap, making its box only if the heap keeps it. */
-    private void offer(PatchHeap heap, int gx, int gy, float value) {
-        if (heap.wouldKeep(new Patch("", gx, gy, value, null))) {
-            int stride = config.gridStride();
-            int q = config.receptiveField();
-            heap.offer(new Patch("", gx, gy, value, new EvidenceMap.Box(gx * stride, gy * stride, gx * stride + q,
-                    gy * stride + q)));
-        }
-    }
+    /** Where the evidence of the chosen classes goes, cell by cell: the kept grid, the patch heaps, a band of rows. */
+    private final class Outputs {
+        final int classes;
+        final Tensor grid;
+        final List<PatchHeap> top;
+        final List<PatchHeap> bottom;
+        final boolean listening;
 
-    private static List<PatchHeap> heaps(int size, int classes, Comparator<Patch> order) {
-        List<PatchHeap> heaps = new ArrayList<>();
-        for (int i = 0; size > 0 && i < classes; i++) {
-            heaps.add(new PatchHeap(size, order));
+        Outputs(StreamRequest request, int[] chosen, int gridHeight, int gridWidth) {
+            if (chosen.length == 0 && (request.keepGrid || request.top > 0 || request.bottom > 0
+                    || request.listener != null)) {
+                throw new BagNetException("a grid, patches or rows need classes: give StreamRequest.classes(...)");
+            }
+            classes = chosen.length;
+            grid = request.keepGrid ? Tensor.zeros(1, gridHeight, gridWidth, classes) : null;
+            top = heaps(request.top, Comparator.comparingDouble(Patch::value));
+            bottom = heaps(request.bottom, Comparator.comparingDouble((Patch p) -> -p.value()));
+            listening = request.listener != null;
         }
-        return heaps;
-    }
 
-    private static List<List<Patch>> best(List<PatchHeap> heaps, int classes) {
-        List<List<Patch>> lists = new ArrayList<>();
-        for (int i = 0; i < classes; i++) {
-            lists.add(heaps.isEmpty() ? List.of() : heaps.get(i).best());
+        /** Whether any output needs the evidence of every cell. */
+        boolean perCell() {
+            return grid != null || !top.isEmpty() || !bottom.isEmpty() || listening;
         }
-        return List.copyOf(lists);
+
+        /** Takes a tile's logits, [1, tile rows, tile cols, classes], for its cells [0, rows) x [0, cols). */
+        void add(Tensor logits, int by, int bx, int rows, int cols, Tensor rowsOut) {
+            for (int y = 0; y < rows; y++) {
+                for (int x = 0; x < cols; x++) {
+                    int gx = bx + x;
+                    int gy = by + y;
+                    for (int i = 0; i < classes; i++) {
+                        float v = logits.data()[(y * logits.width() + x) * classes + i];
+                        if (grid != null) {
+                            grid.data()[(gy * grid.width() + gx) * classes + i] = v;
+                        }
+                        if (rowsOut != null) {
+                            rowsOut.data()[(y * rowsOut.width() + gx) * classes + i] = v;
+                        }
+                        if (!top.isEmpty()) {
+                            offer(top.get(i), gx, gy, v);
+                        }
+                        if (!bottom.isEmpty()) {
+                            offer(bottom.get(i), gx, gy, v);
+                        }
+                    }
+                }
+            }
+        }
+
+        /** Offers cell (gx, gy) to a heap, making its box only if the heap keeps it. */
+        private void offer(PatchHeap heap, int gx, int gy, float value) {
+            if (heap.wouldKeep(new Patch("", gx, gy, value, null))) {
+                int stride = config.gridStride();
+                int q = config.receptiveField();
+                heap.offer(new Patch("", gx, gy, value, new EvidenceMap.Box(gx * stride, gy * stride,
+                        gx * stride + q, gy * stride + q)));
+            }
+        }
+
+        private List<PatchHeap> heaps(int size, Comparator<Patch> order) {
+            List<PatchHeap> heaps = new ArrayList<>();
+            for (int i = 0; size > 0 && i < classes; i++) {
+                heaps.add(new PatchHeap(size, order));
+            }
+            return heaps;
+        }
+
+        /** Per class, the patches a heap kept (empty lists without heaps). */
+        List<List<Patch>> best(List<PatchHeap> heaps) {
+            List<List<Patch>> lists = new ArrayList<>();
+            for (int i = 0; i < classes; i++) {
+                lists.add(heaps.isEmpty() ? List.of() : heaps.get(i).best());
+            }
+            return List.copyOf(lists);
+        }
     }
 }

@@ -9,12 +9,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
-import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
+import java.util.function.Supplier;
 import java.util.stream.Stream;
 
 import org.bagnet4j.BagNet;
@@ -62,7 +61,7 @@ final class ClassifyCommand {
 
         Progress progress = new Progress(err, files.size(), Progress.wanted(files.size()));
         failures.forEach(f -> progress.println("bagnet4j: " + f));
-        List<Callable<Batch>> batches = new ArrayList<>();
+        List<Supplier<Batch>> batches = new ArrayList<>();
         for (int start = 0; start < files.size(); start += batch) {
             List<Path> group = files.subList(start, Math.min(files.size(), start + batch));
             batches.add(() -> classify(model, group, prep, maxPixels, topK, json));
@@ -72,12 +71,11 @@ final class ClassifyCommand {
         ExecutorService pool = jobs > 1 ? Executors.newFixedThreadPool(jobs, Thread.ofPlatform().daemon()
                 .factory()) : null;
         try {
-            List<Future<Batch>> results = new ArrayList<>();
-            for (Callable<Batch> b : batches) {
-                results.add(pool != null ? pool.submit(b) : CompletableFuture.completedFuture(b.call()));
-            }
-            for (Future<Batch> result : results) {
-                Batch b = result.get();
+            // With a pool every batch is queued at once; alone, each runs when its turn to print comes.
+            List<CompletableFuture<Batch>> queued = pool == null ? List.of()
+                    : batches.stream().map(b -> CompletableFuture.supplyAsync(b, pool)).toList();
+            for (int i = 0; i < batches.size(); i++) {
+                Batch b = pool == null ? batches.get(i).get() : await(queued.get(i));
                 b.messages().forEach(m -> progress.println("bagnet4j: " + m));
                 out.print(b.output());
                 out.flush();
@@ -85,16 +83,27 @@ final class ClassifyCommand {
                 done += b.images();
                 progress.update(done, "images");
             }
-        } catch (ExecutionException e) {
-            throw e.getCause() instanceof RuntimeException r ? r : new BagNetException(e.getCause().toString());
-        } catch (Exception e) {
-            throw e instanceof RuntimeException r ? r : new BagNetException(e.toString());
         } finally {
             if (pool != null) {
                 pool.shutdownNow();
             }
         }
         return failed > 0 ? 1 : 0;
+    }
+
+    /** A queued batch's result, its failure rethrown as it was thrown. */
+    private static Batch await(CompletableFuture<Batch> batch) {
+        try {
+            return batch.join();
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            if (e.getCause() instanceof Error error) {
+                throw error;
+            }
+            throw e;
+        }
     }
 
     /** One batch's printed results, its messages for stderr, and how many of its images failed. */

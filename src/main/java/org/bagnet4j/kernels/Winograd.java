@@ -1,6 +1,7 @@
 package org.bagnet4j.kernels;
 
 import java.util.Arrays;
+import java.util.function.IntConsumer;
 
 import jdk.incubator.vector.FloatVector;
 
@@ -52,13 +53,13 @@ public final class Winograd {
     private final int inChannels;
     private final int outChannels;
     /** One 1x1 layer (a GEMM) per frequency: the transformed weights G g G^T. */
-    private final PackedConv[] products;
+    private final PackedConv[] gemms;
     private final float[] bias;
 
-    private Winograd(int inChannels, int outChannels, PackedConv[] products, float[] bias) {
+    private Winograd(int inChannels, int outChannels, PackedConv[] gemms, float[] bias) {
         this.inChannels = inChannels;
         this.outChannels = outChannels;
-        this.products = products;
+        this.gemms = gemms;
         this.bias = bias;
     }
 
@@ -97,11 +98,11 @@ public final class Winograd {
                 }
             }
         }
-        PackedConv[] products = new PackedConv[FREQUENCIES];
+        PackedConv[] gemms = new PackedConv[FREQUENCIES];
         for (int e = 0; e < FREQUENCIES; e++) {
-            products[e] = PackedConv.pack(transformed[e], null, outChannels, inChannels, 1, 1);
+            gemms[e] = PackedConv.pack(transformed[e], null, outChannels, inChannels, 1, 1);
         }
-        return new Winograd(inChannels, outChannels, products, bias.clone());
+        return new Winograd(inChannels, outChannels, gemms, bias.clone());
     }
 
     /** relu(conv3x3(input) + bias), valid, stride 1, in a tensor taken from {@code workspace}. */
@@ -123,26 +124,27 @@ public final class Winograd {
             spectra[e] = workspace.take(1, 1, tiling.count(), inChannels);
             products[e] = workspace.take(1, 1, tiling.count(), outChannels);
         }
-        int tasks = (tiling.count() + TILES_PER_TASK - 1) / TILES_PER_TASK;
-        workers.parallelFor(tasks, task -> {
-            for (int t = task * TILES_PER_TASK; t < Math.min(tiling.count(), (task + 1) * TILES_PER_TASK); t++) {
-                transformInput(input, tiling, t, spectra);
-            }
-        });
+        forEachTile(tiling, workers, t -> transformInput(input, tiling, t, spectra));
         for (int e = 0; e < FREQUENCIES; e++) {
-            ConvKernel.run(this.products[e], spectra[e], products[e], null, false, workers);
+            ConvKernel.run(gemms[e], spectra[e], products[e], null, false, workers);
             workspace.give(spectra[e]);
         }
         Tensor out = workspace.take(input.batch(), outHeight, outWidth, outChannels);
-        workers.parallelFor(tasks, task -> {
-            for (int t = task * TILES_PER_TASK; t < Math.min(tiling.count(), (task + 1) * TILES_PER_TASK); t++) {
-                transformOutput(products, tiling, t, out);
-            }
-        });
+        forEachTile(tiling, workers, t -> transformOutput(products, tiling, t, out));
         for (Tensor p : products) {
             workspace.give(p);
         }
         return out;
+    }
+
+    /** Runs {@code body} for every tile, a few tiles per task. */
+    private static void forEachTile(Tiling tiling, Workers workers, IntConsumer body) {
+        int tasks = (tiling.count() + TILES_PER_TASK - 1) / TILES_PER_TASK;
+        workers.parallelFor(tasks, task -> {
+            for (int t = task * TILES_PER_TASK; t < Math.min(tiling.count(), (task + 1) * TILES_PER_TASK); t++) {
+                body.accept(t);
+            }
+        });
     }
 
     /** The 4x4 output blocks of a batch; tile t's input starts at (4 i, 4 j) of image n. */

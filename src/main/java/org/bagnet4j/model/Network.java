@@ -247,10 +247,10 @@ public final class Network {
         return logits;
     }
 
-    /** Class scores from the mean feature vector of a grid: the classifier, [classes]. */
+    /** Class scores from the mean feature vector of a grid (taken, not copied): the classifier, [classes]. */
     public float[] classify(float[] meanFeatures, Workers workers) {
-        return ConvKernel.apply(classifier, Tensor.wrap(meanFeatures.clone(), 1, 1, 1, meanFeatures.length), null,
-                false, workers).data();
+        return ConvKernel.apply(classifier, Tensor.wrap(meanFeatures, 1, 1, 1, meanFeatures.length), null, false,
+                workers).data();
     }
 
     /** Image-level class scores, [N, 1, 1, classes]: the grid is pooled before the (linear) classifier. */
