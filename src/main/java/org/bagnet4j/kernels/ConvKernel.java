@@ -185,19 +185,11 @@ public final class ConvKernel {
                     outOff[r] = row * g.outChannels() + col;
                     resOff[r] = resRows[row - rowStart] + col;
                 }
-                // A full tile goes straight to the output; a ragged one through scratch, keeping the hot loop free
-                // of masks and branches.
-                boolean direct = rows == MR && validCols == NR;
+                // The tile goes to scratch (L1) and the epilogue writes the output from it: the hot loop stays free of
+                // masks and branches, and the residual may be the output itself (an in-place block).
                 tile(in, inOff, segments, segmentLength, layer.weights, panel * reduction * NR, layer.bias, col,
-                        direct ? out : scratch, direct ? outOff : scratchOff);
-                if (!direct) {
-                    for (int r = 0; r < rows; r++) {
-                        System.arraycopy(scratch, r * NR, out, outOff[r], validCols);
-                    }
-                }
-                if (res != null || relu) {
-                    epilogue(out, outOff, rows, validCols, res, resOff, relu);
-                }
+                        scratch, scratchOff);
+                epilogue(scratch, out, outOff, rows, validCols, res, resOff, relu);
             }
         }
     }
@@ -265,13 +257,16 @@ public final class ConvKernel {
         }
     }
 
-    /** Adds the residual and applies ReLU to a finished tile, in place (it is still in L1). */
-    private static void epilogue(float[] out, int[] outOff, int rows, int validCols, float[] res, int[] resOff,
-            boolean relu) {
+    /**
+     * Writes a finished tile from scratch to the output, adding the residual and applying ReLU on the way. Each
+     * residual value is read before the output value at the same place is written, so they may share storage.
+     */
+    private static void epilogue(float[] tile, float[] out, int[] outOff, int rows, int validCols, float[] res,
+            int[] resOff, boolean relu) {
         for (int r = 0; r < rows; r++) {
             for (int j = 0; j < validCols; j += LANES) {
                 VectorMask<Float> mask = SPECIES.indexInRange(j, validCols);
-                FloatVector v = FloatVector.fromArray(SPECIES, out, outOff[r] + j, mask);
+                FloatVector v = FloatVector.fromArray(SPECIES, tile, r * NR + j);
                 if (res != null) {
                     v = v.add(FloatVector.fromArray(SPECIES, res, resOff[r] + j, mask));
                 }

@@ -1,26 +1,42 @@
 package org.bagnet4j.kernels;
 
-import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.ForkJoinTask;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.IntConsumer;
 
 import org.bagnet4j.BagNetException;
 
 /**
  * A fixed set of threads that share the iterations of a loop. The calling thread takes part, so {@code threads}
- * counts it; the helper threads are daemons created once, never per call.
+ * counts it; the helper threads are daemons started on first use, never per call.
+ *
+ * <p>A forward pass is a chain of some fifty loops of 0.3 to 10 ms each, so waking a sleeping thread for every
+ * loop would cost a measurable share of each one. Helpers therefore spin for a short while after a loop, catching
+ * the next one at once, and only then sleep; after a long idle time they end, and the next loop starts them again.
+ * One loop runs at a time: a call made while another is running (another thread's, or one nested inside a loop's
+ * body) runs its iterations on its own thread.
  */
 public final class Workers {
+    /** How long an idle helper keeps polling for the next loop before it sleeps. */
+    private static final long SPIN_NANOS = 200_000;
+    /** How long a sleeping helper waits for work before its thread ends. */
+    private static final long KEEP_ALIVE_NANOS = 30_000_000_000L;
+    private static final AtomicInteger POOL_NUMBER = new AtomicInteger();
+
     private final int threads;
-    private final ForkJoinPool pool;
+    private final Helper[] helpers;
+    private final ReentrantLock running = new ReentrantLock();
+    private final String name = "bagnet4j-workers-" + POOL_NUMBER.incrementAndGet();
+    /** The loop helpers should join; replaced (never mutated) for each loop. */
+    private volatile Loop current;
 
     public Workers(int threads) {
         if (threads < 1) {
             throw new BagNetException("thread count must be at least 1, got " + threads);
         }
         this.threads = threads;
-        this.pool = threads == 1 ? null : new ForkJoinPool(threads - 1);
+        this.helpers = new Helper[threads - 1];
     }
 
     /** Workers for every available processor. */
@@ -34,29 +50,144 @@ public final class Workers {
 
     /**
      * Runs {@code body.accept(i)} for every i in [0, count), each exactly once, spread over the threads; iterations
-     * are handed out one at a time so that uneven ones balance. Returns when all are done.
+     * are handed out one at a time so that uneven ones balance. Returns when all are done; if an iteration throws,
+     * the remaining ones are skipped and the first exception is rethrown here.
      */
     public void parallelFor(int count, IntConsumer body) {
-        if (pool == null || count <= 1) {
+        if (helpers.length == 0 || count <= 1 || !running.tryLock()) {
             for (int i = 0; i < count; i++) {
                 body.accept(i);
             }
             return;
         }
-        AtomicInteger next = new AtomicInteger();
-        Runnable drain = () -> {
-            for (int i = next.getAndIncrement(); i < count; i = next.getAndIncrement()) {
-                body.accept(i);
+        Loop loop = new Loop(count, body);
+        try {
+            current = loop;
+            for (int h = 0; h < Math.min(helpers.length, count - 1); h++) {
+                wake(h);
             }
-        };
-        int helpers = Math.min(threads, count) - 1;
-        ForkJoinTask<?>[] tasks = new ForkJoinTask<?>[helpers];
-        for (int h = 0; h < helpers; h++) {
-            tasks[h] = pool.submit(drain);
+            loop.drain();
+            loop.awaitFinished();
+        } finally {
+            loop.body = null;
+            running.unlock();
         }
-        drain.run();
-        for (ForkJoinTask<?> task : tasks) {
-            task.join();
+        loop.rethrowFailure();
+    }
+
+    private void wake(int index) {
+        Helper helper = helpers[index];
+        if (helper == null || helper.state.get() == Helper.ENDED) {
+            helper = new Helper(current);
+            helpers[index] = helper;
+            Thread thread = new Thread(helper, name + "-" + (index + 1));
+            thread.setDaemon(true);
+            helper.thread = thread;
+            thread.start();
+        } else if (helper.state.get() == Helper.SLEEPING) {
+            LockSupport.unpark(helper.thread);
+        }
+    }
+
+    /** One parallelFor call: its iterations, claimed one at a time by whichever thread is free. */
+    private static final class Loop {
+        final int count;
+        /** Cleared when the loop is over, so that an idle helper holds on to none of its data. */
+        IntConsumer body;
+        final AtomicInteger next = new AtomicInteger();
+        final AtomicInteger finished = new AtomicInteger();
+        volatile Throwable failure;
+
+        Loop(int count, IntConsumer body) {
+            this.count = count;
+            this.body = body;
+        }
+
+        void drain() {
+            for (int i = next.getAndIncrement(); i < count; i = next.getAndIncrement()) {
+                if (failure == null) {
+                    try {
+                        body.accept(i);
+                    } catch (Throwable t) {
+                        failure = t;
+                    }
+                }
+                finished.incrementAndGet();
+            }
+        }
+
+        /** Waits for iterations still running on helpers; they are short, so the caller polls. */
+        void awaitFinished() {
+            while (finished.get() < count) {
+                Thread.onSpinWait();
+            }
+        }
+
+        void rethrowFailure() {
+            Throwable t = failure;
+            if (t instanceof RuntimeException e) {
+                throw e;
+            }
+            if (t instanceof Error e) {
+                throw e;
+            }
+            if (t != null) {
+                throw new IllegalStateException(t);
+            }
+        }
+    }
+
+    /** A helper thread: joins each new loop, polls briefly for the next one, then sleeps, and ends when idle long. */
+    private final class Helper implements Runnable {
+        static final int POLLING = 0;
+        static final int SLEEPING = 1;
+        static final int ENDED = 2;
+        final AtomicInteger state = new AtomicInteger(POLLING);
+        volatile Thread thread;
+        private Loop first;
+
+        Helper(Loop first) {
+            this.first = first;
+        }
+
+        @Override
+        public void run() {
+            Loop loop = first;
+            first = null;
+            while (loop != null) {
+                loop.drain();
+                loop = awaitNext(loop);
+            }
+        }
+
+        /** The next loop after {@code done}, or null when none came for {@link #KEEP_ALIVE_NANOS}. */
+        private Loop awaitNext(Loop done) {
+            long spinUntil = System.nanoTime() + SPIN_NANOS;
+            while (System.nanoTime() < spinUntil) {
+                for (int i = 0; i < 64; i++) {
+                    Loop loop = current;
+                    if (loop != done) {
+                        return loop;
+                    }
+                    Thread.onSpinWait();
+                }
+            }
+            long sleepUntil = System.nanoTime() + KEEP_ALIVE_NANOS;
+            while (true) {
+                state.set(SLEEPING);
+                // Checked after announcing the sleep, so that a loop published meanwhile either is seen here or
+                // finds this helper asleep and wakes it.
+                Loop loop = current;
+                if (loop != done) {
+                    state.set(POLLING);
+                    return loop;
+                }
+                long left = sleepUntil - System.nanoTime();
+                if (left <= 0 && state.compareAndSet(SLEEPING, ENDED)) {
+                    return null;
+                }
+                LockSupport.parkNanos(this, Math.max(left, 0));
+            }
         }
     }
 }

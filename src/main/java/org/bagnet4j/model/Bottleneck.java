@@ -18,23 +18,37 @@ import org.bagnet4j.tensor.Workspace;
  */
 public record Bottleneck(PackedConv reduce, PackedConv spatial, Winograd winograd, PackedConv expand,
         PackedConv downsample) {
-    /** The block's output, taken from {@code workspace}; {@code x} is left to the caller. */
+    /**
+     * The block's output, taken from {@code workspace}, or {@code x} itself, overwritten, when the shortcut is the
+     * input at its full size (it is read for the last time by the addition that writes the output). Any other
+     * {@code x} is left to the caller.
+     */
     public Tensor forward(Tensor x, Workers workers, Workspace workspace) {
         Tensor reduced = ConvKernel.apply(reduce, x, null, true, workers, workspace);
         Tensor mixed = winograd != null ? winograd.apply(reduced, workers, workspace)
                 : ConvKernel.apply(spatial, reduced, null, true, workers, workspace);
         workspace.give(reduced);
-        Tensor out = workspace.take(x.batch(), mixed.height(), mixed.width(), expand.outChannels());
+        Tensor out;
         Tensor shortcut = x;
         if (downsample != null) {
+            out = workspace.take(x.batch(), mixed.height(), mixed.width(), expand.outChannels());
             shortcut = workspace.take(x.batch(), mixed.height(), mixed.width(), downsample.outChannels());
             ConvKernel.run(downsample, x, shortcut, null, false, workers);
+        } else if (outputsInPlace(x.height(), x.width(), mixed.height(), mixed.width())) {
+            out = x;
+        } else {
+            out = workspace.take(x.batch(), mixed.height(), mixed.width(), expand.outChannels());
         }
         ConvKernel.run(expand, mixed, out, shortcut, true, workers);
         workspace.give(mixed);
-        if (shortcut != x) {
+        if (downsample != null) {
             workspace.give(shortcut);
         }
         return out;
+    }
+
+    /** Whether the output overwrites the input: an identity shortcut that the spatial convolution did not crop. */
+    boolean outputsInPlace(int inHeight, int inWidth, int outHeight, int outWidth) {
+        return downsample == null && inHeight == outHeight && inWidth == outWidth;
     }
 }

@@ -123,7 +123,9 @@ public final class Network {
         Tensor x = ConvKernel.apply(stem, images, null, true, workers, workspace);
         for (Bottleneck block : dense ? denseBlocks : blocks) {
             Tensor next = block.forward(x, workers, workspace);
-            workspace.give(x);
+            if (next != x) {
+                workspace.give(x);
+            }
             x = next;
         }
         return x;
@@ -177,13 +179,17 @@ public final class Network {
                 buffers.give((long) ((sh + 3) / 4) * ((sw + 3) / 4) * b.spatial().outChannels(), 36);
             }
             buffers.give(reduced, 1);
-            long out = buffers.take((long) sh * sw * b.expand().outChannels());
-            if (b.downsample() != null) {
-                buffers.give(buffers.take((long) sh * sw * b.downsample().outChannels()), 1);
+            if (b.outputsInPlace(h, w, sh, sw)) {
+                buffers.give(mixed, 1);
+            } else {
+                long out = buffers.take((long) sh * sw * b.expand().outChannels());
+                if (b.downsample() != null) {
+                    buffers.give(buffers.take((long) sh * sw * b.downsample().outChannels()), 1);
+                }
+                buffers.give(mixed, 1);
+                buffers.give(x, 1);
+                x = out;
             }
-            buffers.give(mixed, 1);
-            buffers.give(x, 1);
-            x = out;
             h = sh;
             w = sw;
         }

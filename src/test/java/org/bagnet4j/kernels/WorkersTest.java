@@ -1,0 +1,88 @@
+package org.bagnet4j.kernels;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicIntegerArray;
+
+import org.junit.jupiter.api.Test;
+
+class WorkersTest {
+    @Test
+    void everyIterationRunsExactlyOnceOverManyLoops() {
+        Workers workers = new Workers(3);
+        for (int count : new int[] {0, 1, 2, 3, 17, 1000}) {
+            for (int repeat = 0; repeat < 50; repeat++) {
+                AtomicIntegerArray runs = new AtomicIntegerArray(count);
+                workers.parallelFor(count, runs::incrementAndGet);
+                for (int i = 0; i < count; i++) {
+                    assertThat(runs.get(i)).as("iteration %d of %d", i, count).isEqualTo(1);
+                }
+            }
+        }
+    }
+
+    @Test
+    void helpersTakePart() {
+        Workers workers = new Workers(2);
+        var threads = ConcurrentHashMap.<Thread>newKeySet();
+        for (int repeat = 0; repeat < 100 && threads.size() < 2; repeat++) {
+            workers.parallelFor(64, i -> {
+                threads.add(Thread.currentThread());
+                long until = System.nanoTime() + 50_000;
+                while (System.nanoTime() < until) {
+                    Thread.onSpinWait();
+                }
+            });
+        }
+        assertThat(threads).hasSize(2);
+    }
+
+    @Test
+    void aFailingIterationIsRethrownAndTheWorkersStayUsable() {
+        Workers workers = new Workers(2);
+        assertThatThrownBy(() -> workers.parallelFor(100, i -> {
+            if (i == 37) {
+                throw new IllegalArgumentException("iteration 37");
+            }
+        })).isInstanceOf(IllegalArgumentException.class).hasMessage("iteration 37");
+        AtomicIntegerArray runs = new AtomicIntegerArray(10);
+        workers.parallelFor(10, runs::incrementAndGet);
+        for (int i = 0; i < 10; i++) {
+            assertThat(runs.get(i)).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void nestedAndConcurrentLoopsRunOnTheirCallersThread() throws InterruptedException {
+        Workers workers = new Workers(2);
+        AtomicIntegerArray runs = new AtomicIntegerArray(8 * 8);
+        workers.parallelFor(8, outer -> workers.parallelFor(8, inner -> runs.incrementAndGet(outer * 8 + inner)));
+        for (int i = 0; i < runs.length(); i++) {
+            assertThat(runs.get(i)).isEqualTo(1);
+        }
+        AtomicIntegerArray shared = new AtomicIntegerArray(4 * 500);
+        Thread[] callers = new Thread[4];
+        for (int c = 0; c < callers.length; c++) {
+            int caller = c;
+            callers[c] = new Thread(() -> {
+                for (int repeat = 0; repeat < 20; repeat++) {
+                    boolean first = repeat == 0;
+                    workers.parallelFor(500, i -> {
+                        if (first) {
+                            shared.incrementAndGet(caller * 500 + i);
+                        }
+                    });
+                }
+            });
+            callers[c].start();
+        }
+        for (Thread caller : callers) {
+            caller.join();
+        }
+        for (int i = 0; i < shared.length(); i++) {
+            assertThat(shared.get(i)).isEqualTo(1);
+        }
+    }
+}
