@@ -118,8 +118,12 @@ public final class Workers {
 
         /** Waits for iterations still running on helpers; they are short, so the caller polls. */
         void awaitFinished() {
-            while (finished.get() < count) {
+            for (int spins = 1; finished.get() < count; spins++) {
                 Thread.onSpinWait();
+                if (spins % 1024 == 0) {
+                    // Lets a helper run if the threads outnumber the cores.
+                    Thread.yield();
+                }
             }
         }
 
@@ -171,6 +175,7 @@ public final class Workers {
                     }
                     Thread.onSpinWait();
                 }
+                Thread.yield();
             }
             long sleepUntil = System.nanoTime() + KEEP_ALIVE_NANOS;
             while (true) {

@@ -9,7 +9,8 @@ import org.bagnet4j.tensor.Workspace;
 
 /**
  * A BagNet bottleneck: 1x1 -> kxk (stage stride, no padding) -> 1x1 x4, batchnorms folded into the convolutions,
- * plus a shortcut (a strided 1x1 downsample on a stage's first block). The valid kxk convolution makes the main
+ * plus a shortcut (a strided 1x1 downsample on a stage's first block). When k = 1 the first 1x1 takes the stride
+ * instead, computing only the pixels the second one reads. The valid kxk convolution makes the main
  * path smaller than the shortcut; only the shortcut's top-left part is added (and, for a downsample, computed),
  * fused into the last convolution.
  *
@@ -45,6 +46,11 @@ public record Bottleneck(PackedConv reduce, PackedConv spatial, Winograd winogra
             workspace.give(shortcut);
         }
         return out;
+    }
+
+    /** The block's stride: its spatial convolution's, which a 1x1 one hands to the reduce. */
+    public int stride() {
+        return reduce.stride() * spatial.stride();
     }
 
     /** Whether the output overwrites the input: an identity shortcut that the spatial convolution did not crop. */

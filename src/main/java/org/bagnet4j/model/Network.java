@@ -45,9 +45,12 @@ public final class Network {
                 int stride = config.stride(s, b);
                 int kernel = config.kernelSize(s, b);
                 BatchNorm.Folded spatial = fold(parameters, p + "conv2.weight", p + "bn2", width);
+                // A strided 1x1 spatial convolution reads every stride-th pixel only, so the (pointwise) reduce
+                // before it takes the stride and computes just those.
+                int reduceStride = kernel == 1 ? stride : 1;
                 list.add(new Bottleneck(
-                        convBn(parameters, p + "conv1.weight", p + "bn1", width, in, 1, 1),
-                        PackedConv.pack(spatial.weight(), spatial.bias(), width, width, kernel, stride),
+                        convBn(parameters, p + "conv1.weight", p + "bn1", width, in, 1, reduceStride),
+                        PackedConv.pack(spatial.weight(), spatial.bias(), width, width, kernel, stride / reduceStride),
                         Winograd.suits(kernel, stride, width, width)
                                 ? Winograd.of(spatial.weight(), spatial.bias(), width, width) : null,
                         convBn(parameters, p + "conv3.weight", p + "bn3", out, width, 1, 1),
@@ -60,10 +63,10 @@ public final class Network {
         List<Bottleneck> dense = new ArrayList<>();
         int dilation = 1;
         for (Bottleneck b : blocks) {
-            dense.add(new Bottleneck(b.reduce(), b.spatial().withStrideAndDilation(1, dilation),
-                    dilation == 1 ? b.winograd() : null, b.expand(),
+            dense.add(new Bottleneck(b.reduce().withStrideAndDilation(1, 1),
+                    b.spatial().withStrideAndDilation(1, dilation), dilation == 1 ? b.winograd() : null, b.expand(),
                     b.downsample() == null ? null : b.downsample().withStrideAndDilation(1, 1)));
-            dilation *= b.spatial().stride();
+            dilation *= b.stride();
         }
         this.denseBlocks = List.copyOf(dense);
         this.classifier = PackedConv.pack(parameters.apply("fc.weight"), parameters.apply("fc.bias"),
@@ -141,9 +144,11 @@ public final class Network {
         int w = stem.outputSize(width);
         total += (long) h * w * stem.macsPerPixel();
         for (Bottleneck b : blocks) {
-            total += (long) h * w * b.reduce().macsPerPixel();
-            int sh = b.spatial().outputSize(h);
-            int sw = b.spatial().outputSize(w);
+            int rh = b.reduce().outputSize(h);
+            int rw = b.reduce().outputSize(w);
+            total += (long) rh * rw * b.reduce().macsPerPixel();
+            int sh = b.spatial().outputSize(rh);
+            int sw = b.spatial().outputSize(rw);
             long downsample = b.downsample() == null ? 0 : b.downsample().macsPerPixel();
             total += (long) sh * sw * (b.spatial().macsPerPixel() + b.expand().macsPerPixel() + downsample);
             h = sh;
@@ -163,9 +168,11 @@ public final class Network {
         int w = stem.outputSize(width);
         long x = buffers.take((long) h * w * stem.outChannels());
         for (Bottleneck b : blocks) {
-            long reduced = buffers.take((long) h * w * b.reduce().outChannels());
-            int sh = b.spatial().outputSize(h);
-            int sw = b.spatial().outputSize(w);
+            int rh = b.reduce().outputSize(h);
+            int rw = b.reduce().outputSize(w);
+            long reduced = buffers.take((long) rh * rw * b.reduce().outChannels());
+            int sh = b.spatial().outputSize(rh);
+            int sw = b.spatial().outputSize(rw);
             if (b.winograd() != null) {
                 long tiles = (long) ((sh + 3) / 4) * ((sw + 3) / 4);
                 for (int e = 0; e < 36; e++) {
