@@ -104,13 +104,33 @@ public final class ConvKernel {
         });
     }
 
-    /** Maps output rows (pixels) to the offsets of their input windows and their residual pixels. */
+    /**
+     * A pointwise (1x1, stride 1) layer on {@code rows} consecutive pixels, on this thread: row i reads
+     * {@code in[inAt + i * inChannels ...]}, adds {@code res[resAt + i * outChannels ...]} if res is not null, and
+     * writes {@code out[outAt + i * outChannels ...]}. For running a block's layers one band of pixels at a time.
+     */
+    public static void runRows(PackedConv layer, float[] in, int inAt, float[] out, int outAt, float[] res, int resAt,
+            int rows, boolean relu) {
+        if (layer.kernel != 1 || layer.stride != 1) {
+            throw new BagNetException("runRows takes a 1x1 convolution with stride 1");
+        }
+        Geometry g = new Geometry(1, rows, 1, rows, layer.inChannels, 1, layer.outChannels, 1, rows, new int[] {0},
+                inAt, resAt, outAt);
+        for (int start = 0; start < rows; start += ROWS_PER_TASK) {
+            runTask(layer, g, in, out, res, relu, start, Math.min(rows, start + ROWS_PER_TASK), 0, layer.panelCount);
+        }
+    }
+
+    /**
+     * Maps output rows (pixels) to the offsets of their input windows, their residual pixels and themselves, each
+     * from a base offset into its array.
+     */
     private record Geometry(int outHeight, int outWidth, int inHeight, int inWidth, int inChannels, int stride,
-            int outChannels, int resHeight, int resWidth, int[] segments) {
+            int outChannels, int resHeight, int resWidth, int[] segments, int inBase, int resBase, int outBase) {
         Geometry(PackedConv layer, Tensor in, Tensor out, Tensor res) {
             this(out.height(), out.width(), in.height(), in.width(), in.channels(), layer.stride,
                     out.channels(), res == null ? 0 : res.height(), res == null ? 0 : res.width(),
-                    segmentOffsets(layer, in.width()));
+                    segmentOffsets(layer, in.width()), 0, 0, 0);
         }
 
         /**
@@ -123,8 +143,8 @@ public final class ConvKernel {
             int y = (start % pixels) / outWidth;
             int x = start % outWidth;
             for (int i = 0; i < end - start; i++) {
-                input[i] = ((n * inHeight + y * stride) * inWidth + x * stride) * inChannels;
-                residual[i] = ((n * resHeight + y) * resWidth + x) * outChannels;
+                input[i] = inBase + ((n * inHeight + y * stride) * inWidth + x * stride) * inChannels;
+                residual[i] = resBase + ((n * resHeight + y) * resWidth + x) * outChannels;
                 if (++x == outWidth) {
                     x = 0;
                     if (++y == outHeight) {
@@ -182,7 +202,7 @@ public final class ConvKernel {
                     // Rows past the end repeat the last row; their results are not kept.
                     int row = m + Math.min(r, rows - 1);
                     inOff[r] = inRows[row - rowStart];
-                    outOff[r] = row * g.outChannels() + col;
+                    outOff[r] = g.outBase() + row * g.outChannels() + col;
                     resOff[r] = resRows[row - rowStart] + col;
                 }
                 // The tile goes to scratch (L1) and the epilogue writes the output from it: the hot loop stays free of

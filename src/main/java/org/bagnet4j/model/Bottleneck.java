@@ -19,12 +19,23 @@ import org.bagnet4j.tensor.Workspace;
  */
 public record Bottleneck(PackedConv reduce, PackedConv spatial, Winograd winograd, PackedConv expand,
         PackedConv downsample) {
+    /** Most weights (floats) of a block that runs band by band: they stay in L2 beside a band's activations. */
+    private static final long BANDED_MAX_WEIGHTS = 256 * 1024;
+    /** Most pixels per band: a band's activations stay in L2 from the first 1x1 to the residual. */
+    private static final int MAX_BAND = 128;
+    /** Bands per thread to aim for, so that the threads finish together. */
+    private static final int BANDS_PER_THREAD = 8;
+    private static final ThreadLocal<float[][]> BAND_BUFFERS = ThreadLocal.withInitial(() -> new float[2][0]);
+
     /**
      * The block's output, taken from {@code workspace}, or {@code x} itself, overwritten, when the shortcut is the
      * input at its full size (it is read for the last time by the addition that writes the output). Any other
      * {@code x} is left to the caller.
      */
     public Tensor forward(Tensor x, Workers workers, Workspace workspace) {
+        if (runsInBands()) {
+            return forwardInBands(x, workers);
+        }
         Tensor reduced = ConvKernel.apply(reduce, x, null, true, workers, workspace);
         Tensor mixed = winograd != null ? winograd.apply(reduced, workers, workspace)
                 : ConvKernel.apply(spatial, reduced, null, true, workers, workspace);
@@ -51,6 +62,41 @@ public record Bottleneck(PackedConv reduce, PackedConv spatial, Winograd winogra
     /** The block's stride: its spatial convolution's, which a 1x1 one hands to the reduce. */
     public int stride() {
         return reduce.stride() * spatial.stride();
+    }
+
+    /**
+     * Whether the block runs band by band: all three convolutions pointwise with no stride, an identity shortcut and
+     * small weights (the early stages, whose large activations would otherwise travel to memory and back between
+     * the convolutions). Such a block takes no buffers and writes its output over its input.
+     */
+    boolean runsInBands() {
+        long weights = (long) reduce.inChannels() * reduce.outChannels()
+                + (long) spatial.inChannels() * spatial.outChannels() + (long) expand.inChannels() * expand.outChannels();
+        return downsample == null && winograd == null && reduce.kernel() == 1 && spatial.kernel() == 1 && stride() == 1
+                && weights <= BANDED_MAX_WEIGHTS;
+    }
+
+    /** All three convolutions on one band of pixels after another, each band's output written over its input. */
+    private Tensor forwardInBands(Tensor x, Workers workers) {
+        float[] data = x.data();
+        int pixels = x.batch() * x.height() * x.width();
+        int channels = x.channels();
+        int width = reduce.outChannels();
+        int perBand = Math.min(MAX_BAND, Math.max(ConvKernel.MR,
+                pixels / (BANDS_PER_THREAD * workers.threads()) / ConvKernel.MR * ConvKernel.MR));
+        workers.parallelFor((pixels + perBand - 1) / perBand, band -> {
+            int start = band * perBand;
+            int rows = Math.min(perBand, pixels - start);
+            float[][] buffers = BAND_BUFFERS.get();
+            if (buffers[0].length < perBand * width) {
+                buffers[0] = new float[perBand * width];
+                buffers[1] = new float[perBand * width];
+            }
+            ConvKernel.runRows(reduce, data, start * channels, buffers[0], 0, null, 0, rows, true);
+            ConvKernel.runRows(spatial, buffers[0], 0, buffers[1], 0, null, 0, rows, true);
+            ConvKernel.runRows(expand, buffers[1], 0, data, start * channels, data, start * channels, rows, true);
+        });
+        return x;
     }
 
     /** Whether the output overwrites the input: an identity shortcut that the spatial convolution did not crop. */

@@ -168,6 +168,9 @@ public final class Network {
         int w = stem.outputSize(width);
         long x = buffers.take((long) h * w * stem.outChannels());
         for (Bottleneck b : blocks) {
+            if (b.runsInBands()) {
+                continue;
+            }
             int rh = b.reduce().outputSize(h);
             int rw = b.reduce().outputSize(w);
             long reduced = buffers.take((long) rh * rw * b.reduce().outChannels());
