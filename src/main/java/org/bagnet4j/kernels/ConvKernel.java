@@ -188,29 +188,48 @@ public final class ConvKernel {
         int[] resRows = t.resRows;
         g.offsets(rowStart, rowEnd, inRows, resRows);
         int[] inOff = t.inOff;
-        int[] outOff = t.outOff;
-        int[] resOff = t.resOff;
-        float[] scratch = t.tile;
-        int[] scratchOff = t.tileOff;
+        int[] tileOff = t.tileOff;
         int reduction = layer.kernel * layer.kernel * layer.inChannels;
+        int stride = (panelEnd - panelStart) * NR;
+        float[] sums = t.sums(ROWS_PER_TASK * stride);
         for (int panel = panelStart; panel < panelEnd; panel++) {
-            int col = panel * NR;
-            int validCols = Math.min(NR, layer.outChannels - col);
             for (int m = rowStart; m < rowEnd; m += MR) {
                 int rows = Math.min(MR, rowEnd - m);
                 for (int r = 0; r < MR; r++) {
                     // Rows past the end repeat the last row; their results are not kept.
-                    int row = m + Math.min(r, rows - 1);
-                    inOff[r] = inRows[row - rowStart];
-                    outOff[r] = g.outBase() + row * g.outChannels() + col;
-                    resOff[r] = resRows[row - rowStart] + col;
+                    inOff[r] = inRows[m + Math.min(r, rows - 1) - rowStart];
+                    tileOff[r] = (m - rowStart + r) * stride + (panel - panelStart) * NR;
                 }
-                // The tile goes to scratch (L1) and the epilogue writes the output from it: the hot loop stays free of
-                // masks and branches, and the residual may be the output itself (an in-place block).
-                tile(in, inOff, segments, segmentLength, layer.weights, panel * reduction * NR, layer.bias, col,
-                        scratch, scratchOff);
-                epilogue(scratch, out, outOff, rows, validCols, res, resOff, relu);
+                tile(in, inOff, segments, segmentLength, layer.weights, panel * reduction * NR, layer.bias,
+                        panel * NR, sums, tileOff);
             }
+        }
+        int colStart = panelStart * NR;
+        int cols = Math.min(panelEnd * NR, layer.outChannels) - colStart;
+        for (int row = rowStart; row < rowEnd; row++) {
+            finishRow(sums, (row - rowStart) * stride, out, g.outBase() + row * g.outChannels() + colStart, cols,
+                    res, resRows[row - rowStart] + colStart, relu);
+        }
+    }
+
+    /**
+     * Writes one row of a task's sums to the output, adding the residual and applying ReLU on the way. Done row by
+     * row after the task's tiles, so that the residual and the output are read and written as sequential runs that
+     * the hardware prefetches (a tile's eight rows lie a whole output row apart); each residual value is read before
+     * the output value at its place is written, so they may share storage (an in-place block).
+     */
+    private static void finishRow(float[] sums, int from, float[] out, int to, int cols, float[] res, int resAt,
+            boolean relu) {
+        for (int j = 0; j < cols; j += LANES) {
+            VectorMask<Float> mask = SPECIES.indexInRange(j, cols);
+            FloatVector v = FloatVector.fromArray(SPECIES, sums, from + j);
+            if (res != null) {
+                v = v.add(FloatVector.fromArray(SPECIES, res, resAt + j, mask));
+            }
+            if (relu) {
+                v = v.max(0f);
+            }
+            v.intoArray(out, to + j, mask);
         }
     }
 
@@ -260,41 +279,20 @@ public final class ConvKernel {
         c70.intoArray(dst, dOff[7]); c71.intoArray(dst, dOff[7] + LANES);
     }
 
-    /** A thread's row offsets and ragged-tile buffer, so that a task allocates nothing. */
+    /** A thread's row offsets and a task's sums, so that a task allocates nothing. */
     private static final class TaskScratch {
         final int[] inRows = new int[ROWS_PER_TASK];
         final int[] resRows = new int[ROWS_PER_TASK];
         final int[] inOff = new int[MR];
-        final int[] outOff = new int[MR];
-        final int[] resOff = new int[MR];
-        final float[] tile = new float[MR * NR];
         final int[] tileOff = new int[MR];
+        private float[] sums = new float[0];
 
-        TaskScratch() {
-            for (int r = 0; r < MR; r++) {
-                tileOff[r] = r * NR;
+        /** The task's bias + convolution sums, [row][its output channels], before the residual and ReLU. */
+        float[] sums(int size) {
+            if (sums.length < size) {
+                sums = new float[size];
             }
-        }
-    }
-
-    /**
-     * Writes a finished tile from scratch to the output, adding the residual and applying ReLU on the way. Each
-     * residual value is read before the output value at the same place is written, so they may share storage.
-     */
-    private static void epilogue(float[] tile, float[] out, int[] outOff, int rows, int validCols, float[] res,
-            int[] resOff, boolean relu) {
-        for (int r = 0; r < rows; r++) {
-            for (int j = 0; j < validCols; j += LANES) {
-                VectorMask<Float> mask = SPECIES.indexInRange(j, validCols);
-                FloatVector v = FloatVector.fromArray(SPECIES, tile, r * NR + j);
-                if (res != null) {
-                    v = v.add(FloatVector.fromArray(SPECIES, res, resOff[r] + j, mask));
-                }
-                if (relu) {
-                    v = v.max(0f);
-                }
-                v.intoArray(out, outOff[r] + j, mask);
-            }
+            return sums;
         }
     }
 }
