@@ -1,8 +1,10 @@
 package org.bagnet4j.kernels;
 
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.bagnet4j.Compare.assertClose;
 
+import java.util.Arrays;
 import java.util.Random;
 
 import org.bagnet4j.BagNetException;
@@ -76,6 +78,33 @@ class ConvKernelTest {
             Tensor expected = ScalarKernels.conv(a, b, bias, s[2], 1, 1, null, false);
             assertClose("gemm " + s[0] + "x" + s[1] + "x" + s[2], actual.data(), expected.data(), 1e-5);
         }
+    }
+
+    /** A band of rows inside larger arrays, the output written over its own residual (an in-place block). */
+    @Test
+    void rowsOfABandMatchScalarTwinInPlace() {
+        Random rnd = new Random(11);
+        int channels = 48;
+        Tensor x = random(rnd, 1, 1, 300, channels);
+        float[] weight = randomArray(rnd, channels * channels);
+        float[] bias = randomArray(rnd, channels);
+        PackedConv layer = PackedConv.pack(weight, bias, channels, channels, 1, 1);
+        int first = 37;
+        int rows = 141;
+        Tensor band = Tensor.zeros(1, 1, rows, channels);
+        System.arraycopy(x.data(), first * channels, band.data(), 0, rows * channels);
+        Tensor expected = ScalarKernels.conv(band, weight, bias, channels, 1, 1, band, true);
+        float[] data = x.data().clone();
+        float[] input = band.data().clone();
+        ConvKernel.runRows(layer, input, 0, data, first * channels, data, first * channels, rows, true);
+        float[] actual = new float[rows * channels];
+        System.arraycopy(data, first * channels, actual, 0, actual.length);
+        assertClose("band", actual, expected.data(), 1e-5);
+        assertThat(Arrays.copyOf(data, first * channels)).containsExactly(Arrays.copyOf(x.data(), first * channels));
+        assertThat(Arrays.copyOfRange(data, (first + rows) * channels, data.length))
+                .containsExactly(Arrays.copyOfRange(x.data(), (first + rows) * channels, data.length));
+        assertThatThrownBy(() -> ConvKernel.runRows(PackedConv.pack(new float[9], null, 1, 1, 3, 1), input, 0, data,
+                0, null, 0, 1, false)).isInstanceOf(BagNetException.class).hasMessageContaining("1x1");
     }
 
     @Test
