@@ -26,8 +26,12 @@ from make_reference import image_like, randomize  # noqa: E402
 
 
 def median_ms(run, iters):
-    for _ in range(3):
+    # At least 3 runs and 3 seconds of warm-up, as the Java side does (JIT, profiling executor).
+    warm_until = time.perf_counter() + 3.0
+    done = 0
+    while done < 3 or time.perf_counter() < warm_until:
         run()
+        done += 1
     times = []
     for _ in range(iters):
         start = time.perf_counter()

@@ -85,8 +85,10 @@ public final class SideBySide {
         }
     }
 
+    /** Median of {@code iters} timed runs after a warm-up of at least 3 runs and 3 seconds (for the JIT). */
     private static double medianMs(Supplier<float[]> run, int iters) {
-        for (int i = 0; i < 3; i++) {
+        long warmUntil = System.nanoTime() + 3_000_000_000L;
+        for (int i = 0; i < 3 || System.nanoTime() < warmUntil; i++) {
             run.get();
         }
         double[] ms = new double[iters];
