@@ -54,7 +54,7 @@ public final class Workers {
      * the remaining ones are skipped and the first exception is rethrown here.
      */
     public void parallelFor(int count, IntConsumer body) {
-        if (helpers.length == 0 || count <= 1 || !running.tryLock()) {
+        if (helpers.length == 0 || count <= 1 || running.isHeldByCurrentThread() || !running.tryLock()) {
             for (int i = 0; i < count; i++) {
                 body.accept(i);
             }
@@ -109,7 +109,9 @@ public final class Workers {
                     try {
                         body.accept(i);
                     } catch (Throwable t) {
-                        failure = t;
+                        if (failure == null) {
+                            failure = t;
+                        }
                     }
                 }
                 finished.incrementAndGet();
