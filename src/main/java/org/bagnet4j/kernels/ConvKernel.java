@@ -18,8 +18,9 @@ import org.bagnet4j.tensor.Workspace;
  *
  * <p>The micro-kernel keeps an {@link #MR} x {@link #NR} tile of outputs in registers ({@code MR x 2} vectors),
  * broadcasts one input value per row and multiplies it with two weight vectors of a packed panel: an outer
- * product with no horizontal reductions. The epilogue adds the bias (folded batchnorm), an optional residual
- * (read through its own strides, which is BagNet's top-left crop of a larger shortcut) and an optional ReLU.
+ * product with no horizontal reductions, starting from the bias (folded batchnorm). A task's sums go to a
+ * per-thread buffer; then, row by row, an optional residual (read through its own strides, which is BagNet's
+ * top-left crop of a larger shortcut) is added and an optional ReLU applied on the way to the output.
  */
 public final class ConvKernel {
     static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
@@ -73,7 +74,8 @@ public final class ConvKernel {
      * out = [relu](conv(input) + bias [+ residual cropped to out's height and width]). An output smaller than the
      * convolution's gets its top-left part, and only that part is computed.
      *
-     * @param residual null, or a tensor with out's batch and channels and at least its height and width
+     * @param residual null, or a tensor with out's batch and channels and at least its height and width; it may be
+     *     {@code out} itself when it has exactly out's height and width (an in-place block)
      */
     public static void run(PackedConv layer, Tensor input, Tensor out, Tensor residual, boolean relu,
             Workers workers) {
@@ -287,7 +289,10 @@ public final class ConvKernel {
         final int[] tileOff = new int[MR];
         private float[] sums = new float[0];
 
-        /** The task's bias + convolution sums, [row][its output channels], before the residual and ReLU. */
+        /**
+         * The task's bias + convolution sums, [row][its output channels], before the residual and ReLU: at most
+         * 128 rows by the layer's output channels (1 MB for BagNet's widest layers, 2048 channels).
+         */
         float[] sums(int size) {
             if (sums.length < size) {
                 sums = new float[size];

@@ -1,6 +1,7 @@
 package org.bagnet4j.kernels;
 
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.IntConsumer;
@@ -25,17 +26,24 @@ public final class Workers {
     private static final AtomicInteger POOL_NUMBER = new AtomicInteger();
 
     private final int threads;
+    private final long keepAliveNanos;
     private final Helper[] helpers;
     private final ReentrantLock running = new ReentrantLock();
     private final String name = "bagnet4j-workers-" + POOL_NUMBER.incrementAndGet();
-    /** The loop helpers should join; replaced (never mutated) for each loop. */
+    /** The loop helpers should join: a new one for each loop. */
     private volatile Loop current;
 
     public Workers(int threads) {
+        this(threads, KEEP_ALIVE_NANOS);
+    }
+
+    /** With another idle time after which helpers end (for tests). */
+    Workers(int threads, long keepAliveNanos) {
         if (threads < 1) {
             throw new BagNetException("thread count must be at least 1, got " + threads);
         }
         this.threads = threads;
+        this.keepAliveNanos = keepAliveNanos;
         this.helpers = new Helper[threads - 1];
     }
 
@@ -75,17 +83,22 @@ public final class Workers {
         loop.rethrowFailure();
     }
 
+    /** Wakes a sleeping helper (claiming it first, so that it cannot end meanwhile) or starts an ended one. */
     private void wake(int index) {
         Helper helper = helpers[index];
-        if (helper == null || helper.state.get() == Helper.ENDED) {
-            helper = new Helper(current);
-            helpers[index] = helper;
-            Thread thread = new Thread(helper, name + "-" + (index + 1));
-            thread.setDaemon(true);
-            helper.thread = thread;
-            thread.start();
-        } else if (helper.state.get() == Helper.SLEEPING) {
+        if (helper != null && helper.state.compareAndSet(Helper.SLEEPING, Helper.POLLING)) {
             LockSupport.unpark(helper.thread);
+        } else if (helper == null || helper.state.get() == Helper.ENDED) {
+            Helper started = new Helper(current);
+            Thread thread = new Thread(started, name + "-" + (index + 1));
+            thread.setDaemon(true);
+            started.thread = thread;
+            try {
+                thread.start();
+                helpers[index] = started;
+            } catch (OutOfMemoryError e) {
+                // No thread to be had: the loop runs without this helper, and the next one tries again.
+            }
         }
     }
 
@@ -96,7 +109,7 @@ public final class Workers {
         IntConsumer body;
         final AtomicInteger next = new AtomicInteger();
         final AtomicInteger finished = new AtomicInteger();
-        volatile Throwable failure;
+        final AtomicReference<Throwable> failure = new AtomicReference<>();
 
         Loop(int count, IntConsumer body) {
             this.count = count;
@@ -105,12 +118,12 @@ public final class Workers {
 
         void drain() {
             for (int i = next.getAndIncrement(); i < count; i = next.getAndIncrement()) {
-                if (failure == null) {
+                if (failure.get() == null) {
                     try {
                         body.accept(i);
                     } catch (Throwable t) {
-                        if (failure == null) {
-                            failure = t;
+                        if (!failure.compareAndSet(null, t)) {
+                            failure.get().addSuppressed(t);
                         }
                     }
                 }
@@ -130,7 +143,7 @@ public final class Workers {
         }
 
         void rethrowFailure() {
-            Throwable t = failure;
+            Throwable t = failure.get();
             if (t instanceof RuntimeException e) {
                 throw e;
             }
@@ -149,7 +162,8 @@ public final class Workers {
         static final int SLEEPING = 1;
         static final int ENDED = 2;
         final AtomicInteger state = new AtomicInteger(POLLING);
-        volatile Thread thread;
+        /** Set before the thread starts, read under the lock. */
+        Thread thread;
         private Loop first;
 
         Helper(Loop first) {
@@ -166,7 +180,7 @@ public final class Workers {
             }
         }
 
-        /** The next loop after {@code done}, or null when none came for {@link #KEEP_ALIVE_NANOS}. */
+        /** The next loop after {@code done}, or null when none came for the keep-alive time. */
         private Loop awaitNext(Loop done) {
             long spinUntil = System.nanoTime() + SPIN_NANOS;
             while (System.nanoTime() < spinUntil) {
@@ -179,7 +193,7 @@ public final class Workers {
                 }
                 Thread.yield();
             }
-            long sleepUntil = System.nanoTime() + KEEP_ALIVE_NANOS;
+            long sleepUntil = System.nanoTime() + keepAliveNanos;
             while (true) {
                 state.set(SLEEPING);
                 // Checked after announcing the sleep, so that a loop published meanwhile either is seen here or

@@ -1,5 +1,6 @@
 package org.bagnet4j.model;
 
+import org.bagnet4j.BagNetException;
 import org.bagnet4j.kernels.ConvKernel;
 import org.bagnet4j.kernels.PackedConv;
 import org.bagnet4j.kernels.Winograd;
@@ -71,13 +72,17 @@ public record Bottleneck(PackedConv reduce, PackedConv spatial, Winograd winogra
      */
     boolean runsInBands() {
         long weights = (long) reduce.inChannels() * reduce.outChannels()
-                + (long) spatial.inChannels() * spatial.outChannels() + (long) expand.inChannels() * expand.outChannels();
-        return downsample == null && winograd == null && reduce.kernel() == 1 && spatial.kernel() == 1 && stride() == 1
-                && weights <= BANDED_MAX_WEIGHTS;
+                + (long) spatial.inChannels() * spatial.outChannels()
+                + (long) expand.inChannels() * expand.outChannels();
+        return downsample == null && winograd == null && reduce.kernel() == 1 && spatial.kernel() == 1
+                && stride() == 1 && weights <= BANDED_MAX_WEIGHTS;
     }
 
     /** All three convolutions on one band of pixels after another, each band's output written over its input. */
     private Tensor forwardInBands(Tensor x, Workers workers) {
+        if (x.channels() != reduce.inChannels()) {
+            throw new BagNetException("block expects " + reduce.inChannels() + " input channels, got " + x.channels());
+        }
         float[] data = x.data();
         int pixels = x.batch() * x.height() * x.width();
         int channels = x.channels();

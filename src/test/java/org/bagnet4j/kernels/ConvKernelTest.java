@@ -94,12 +94,16 @@ class ConvKernelTest {
         Tensor band = Tensor.zeros(1, 1, rows, channels);
         System.arraycopy(x.data(), first * channels, band.data(), 0, rows * channels);
         Tensor expected = ScalarKernels.conv(band, weight, bias, channels, 1, 1, band, true);
+        float[] separate = new float[5 + rows * channels];
+        ConvKernel.runRows(layer, x.data(), first * channels, separate, 5, x.data(), first * channels, rows, true);
+        assertClose("band into another array", Arrays.copyOfRange(separate, 5, separate.length), expected.data(),
+                1e-5);
         float[] data = x.data().clone();
         float[] input = band.data().clone();
         ConvKernel.runRows(layer, input, 0, data, first * channels, data, first * channels, rows, true);
         float[] actual = new float[rows * channels];
         System.arraycopy(data, first * channels, actual, 0, actual.length);
-        assertClose("band", actual, expected.data(), 1e-5);
+        assertClose("band in place", actual, expected.data(), 1e-5);
         assertThat(Arrays.copyOf(data, first * channels)).containsExactly(Arrays.copyOf(x.data(), first * channels));
         assertThat(Arrays.copyOfRange(data, (first + rows) * channels, data.length))
                 .containsExactly(Arrays.copyOfRange(x.data(), (first + rows) * channels, data.length));

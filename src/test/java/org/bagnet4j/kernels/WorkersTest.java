@@ -40,6 +40,25 @@ class WorkersTest {
     }
 
     @Test
+    void helpersThatEndedWhenIdleStartAgain() throws InterruptedException {
+        Workers workers = new Workers(2, 1_000_000);
+        for (int round = 0; round < 3; round++) {
+            var threads = ConcurrentHashMap.<Thread>newKeySet();
+            for (int repeat = 0; repeat < 100 && threads.size() < 2; repeat++) {
+                workers.parallelFor(64, i -> {
+                    threads.add(Thread.currentThread());
+                    long until = System.nanoTime() + 50_000;
+                    while (System.nanoTime() < until) {
+                        Thread.onSpinWait();
+                    }
+                });
+            }
+            assertThat(threads).as("round %d", round).hasSize(2);
+            Thread.sleep(50);
+        }
+    }
+
+    @Test
     void aFailingIterationIsRethrownAndTheWorkersStayUsable() {
         Workers workers = new Workers(2);
         assertThatThrownBy(() -> workers.parallelFor(100, i -> {
