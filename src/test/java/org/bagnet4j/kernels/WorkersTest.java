@@ -3,6 +3,7 @@ package org.bagnet4j.kernels;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 
@@ -25,9 +26,22 @@ class WorkersTest {
 
     @Test
     void helpersTakePart() {
-        Workers workers = new Workers(2);
-        var threads = ConcurrentHashMap.<Thread>newKeySet();
-        for (int repeat = 0; repeat < 100 && threads.size() < 2; repeat++) {
+        assertThat(threadsTakingPart(new Workers(2))).hasSize(2);
+    }
+
+    @Test
+    void helpersThatEndedWhenIdleStartAgain() throws InterruptedException {
+        Workers workers = new Workers(2, 1_000_000);
+        for (int round = 0; round < 3; round++) {
+            assertThat(threadsTakingPart(workers)).as("round %d", round).hasSize(2);
+            Thread.sleep(50);
+        }
+    }
+
+    /** The threads seen running iterations of loops of busy work, until all of them were seen (at most 100 loops). */
+    private static Set<Thread> threadsTakingPart(Workers workers) {
+        Set<Thread> threads = ConcurrentHashMap.newKeySet();
+        for (int repeat = 0; repeat < 100 && threads.size() < workers.threads(); repeat++) {
             workers.parallelFor(64, i -> {
                 threads.add(Thread.currentThread());
                 long until = System.nanoTime() + 50_000;
@@ -36,26 +50,7 @@ class WorkersTest {
                 }
             });
         }
-        assertThat(threads).hasSize(2);
-    }
-
-    @Test
-    void helpersThatEndedWhenIdleStartAgain() throws InterruptedException {
-        Workers workers = new Workers(2, 1_000_000);
-        for (int round = 0; round < 3; round++) {
-            var threads = ConcurrentHashMap.<Thread>newKeySet();
-            for (int repeat = 0; repeat < 100 && threads.size() < 2; repeat++) {
-                workers.parallelFor(64, i -> {
-                    threads.add(Thread.currentThread());
-                    long until = System.nanoTime() + 50_000;
-                    while (System.nanoTime() < until) {
-                        Thread.onSpinWait();
-                    }
-                });
-            }
-            assertThat(threads).as("round %d", round).hasSize(2);
-            Thread.sleep(50);
-        }
+        return threads;
     }
 
     @Test
