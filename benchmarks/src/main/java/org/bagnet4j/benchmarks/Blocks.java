@@ -1,7 +1,6 @@
 package org.bagnet4j.benchmarks;
 
 import java.util.Random;
-import java.util.concurrent.TimeUnit;
 
 import org.bagnet4j.kernels.PackedConv;
 import org.bagnet4j.kernels.Winograd;
@@ -10,17 +9,9 @@ import org.bagnet4j.model.Bottleneck;
 import org.bagnet4j.tensor.Tensor;
 import org.bagnet4j.tensor.Workspace;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
-import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * Whole bottleneck blocks of bagnet33 at 224x224, with their workspace reused as in the engine: a stage-3 block
@@ -28,13 +19,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * channels by Winograd's method as in the engine, downsample 1024 -> 2048). GFLOP/s count the direct convolution's
  * multiply-accumulates.
  */
-@State(Scope.Benchmark)
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.MILLISECONDS)
-@Fork(value = 2, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector"})
-@Warmup(iterations = 3, time = 1)
-@Measurement(iterations = 5, time = 1)
-public class Blocks {
+public class Blocks extends MillisecondBenchmark {
     @Param({"stage3", "stage4-first"})
     public String block;
 

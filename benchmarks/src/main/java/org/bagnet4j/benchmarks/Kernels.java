@@ -1,36 +1,21 @@
 package org.bagnet4j.benchmarks;
 
 import java.util.Random;
-import java.util.concurrent.TimeUnit;
 
 import org.bagnet4j.kernels.ConvKernel;
 import org.bagnet4j.kernels.PackedConv;
 import org.bagnet4j.kernels.Workers;
 import org.bagnet4j.tensor.Tensor;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
-import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * One convolution at a shape bagnet33 runs at 224x224, with bias and ReLU (and the residual add where the network
  * has one), into a preallocated output: the 1x1 layers are GEMMs with M = output pixels, K = input channels, N =
  * output channels. GFLOP/s = 2 x {@link #macs} / time (see {@link Report}).
  */
-@State(Scope.Benchmark)
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.MILLISECONDS)
-@Fork(value = 2, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector"})
-@Warmup(iterations = 3, time = 1)
-@Measurement(iterations = 5, time = 1)
-public class Kernels {
+public class Kernels extends MillisecondBenchmark {
     /** "input size, input channels, output channels, kernel, stride, residual (1: added)". */
     @Param({
         "110 256 64 1 1 0", "110 64 256 1 1 1", "54 512 128 1 1 0", "54 128 512 1 1 1",

@@ -1,35 +1,20 @@
 package org.bagnet4j.benchmarks;
 
 import java.util.Random;
-import java.util.concurrent.TimeUnit;
 
 import org.bagnet4j.kernels.Winograd;
 import org.bagnet4j.kernels.Workers;
 import org.bagnet4j.tensor.Tensor;
 import org.bagnet4j.tensor.Workspace;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
-import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * bagnet33's stage-4 3x3 convolution (26x26 -> 24x24, 512 -> 512 channels, stride 1) by Winograd F(4x4, 3x3), to set
  * beside the direct one in {@link Kernels} ("26 512 512 3 1 0"). GFLOP/s count the direct convolution's work.
  */
-@State(Scope.Benchmark)
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.MILLISECONDS)
-@Fork(value = 2, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector"})
-@Warmup(iterations = 3, time = 1)
-@Measurement(iterations = 5, time = 1)
-public class WinogradKernel {
+public class WinogradKernel extends MillisecondBenchmark {
     static final String LAYER = "26 512 512 3 1 0";
 
     @Param({"1", "2"})
