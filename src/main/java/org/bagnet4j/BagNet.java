@@ -265,6 +265,7 @@ public final class BagNet {
             return out;
         }
         Tensor scores = counted(() -> network.classScores(images, workers, workspace.get()));
+        requireFinite(scores.data());
         int classes = scores.channels();
         float[][] out = new float[images.batch()][classes];
         for (int n = 0; n < out.length; n++) {
@@ -281,7 +282,7 @@ public final class BagNet {
             Arrays.setAll(all, c -> c);
             return streamedGrids(images, all);
         }
-        return counted(() -> network.patchLogits(images, null, false, workers, workspace.get()));
+        return requireFinite(counted(() -> network.patchLogits(images, null, false, workers, workspace.get())));
     }
 
     /** The patch-logit grid for some classes only, [N, gh, gw, classes.length]: cheaper than all classes. */
@@ -291,12 +292,12 @@ public final class BagNet {
             return streamedGrids(images, checkClasses(classes));
         }
         int[] chosen = checkClasses(classes);
-        return counted(() -> network.patchLogits(images, chosen, false, workers, workspace.get()));
+        return requireFinite(counted(() -> network.patchLogits(images, chosen, false, workers, workspace.get())));
     }
 
     /**
      * Whether a batch of this size runs whole: its activations fit in a quarter of the free heap. Larger inputs
-     * are streamed tile by tile by {@link #classScores} and {@link #patchLogits} (same results up to rounding).
+     * are streamed tile by tile by {@link #classScores} and {@link #patchLogits} (the same results, to the bit).
      */
     public boolean runsWhole(int batch, int height, int width) {
         return activationBytes(batch, height, width) <= heapBudget(running.get() + 1);
@@ -345,7 +346,7 @@ public final class BagNet {
                     ? counted(() -> network.patchLogits(one, classes, false, workers, workspace.get()))
                     : stream(one, new StreamRequest().classes(classes).keepGrid(true)).grid());
         }
-        return Tensor.concat(grids);
+        return requireFinite(Tensor.concat(grids));
     }
 
     private static Tensor image(Tensor images, int n) {
@@ -364,17 +365,22 @@ public final class BagNet {
      */
     public Tensor denseLogits(Tensor images, int... classes) {
         check(images);
-        return network.patchLogits(images, checkClasses(classes), true, workers, workspace.get());
+        return requireFinite(network.patchLogits(images, checkClasses(classes), true, workers, workspace.get()));
     }
 
     /**
      * Evaluates one image of any size tile by tile in bounded memory (see {@link StreamRequest}): its class scores,
-     * and the grid, best patches or finished rows of chosen classes. Equal to {@link #classScores} and
-     * {@link #patchLogits} of the whole image up to float rounding.
+     * and the grid, best patches or finished rows of chosen classes. Equal to the bit to {@link #classScores} and
+     * {@link #patchLogits} of the whole image, whatever the tile size, heap or thread count.
      */
     public StreamResult stream(ImageSource image, StreamRequest request) {
-        return counted(() -> new StreamedPass(network, workers, workspace.get()).run(image, request,
+        StreamResult result = counted(() -> new StreamedPass(network, workers, workspace.get()).run(image, request,
                 heapBudget(running.get())));
+        requireFinite(result.scores());
+        if (result.grid() != null) {
+            requireFinite(result.grid());
+        }
+        return result;
     }
 
     /** {@link #stream(ImageSource, StreamRequest)} of an image in memory, [1, H, W, C]. */
@@ -397,7 +403,30 @@ public final class BagNet {
         return config().checkClasses(classes);
     }
 
+    /**
+     * Refuses outputs that overflowed: finite inputs and weights (both checked) can still overflow float32 when the
+     * weights are absurdly large, and a NaN must never pass for a score.
+     */
+    private static Tensor requireFinite(Tensor values) {
+        requireFinite(values.data());
+        return values;
+    }
+
+    private static void requireFinite(float[] values) {
+        for (float v : values) {
+            if (!Float.isFinite(v)) {
+                throw new BagNetException("the model's outputs overflow float32 on this input (" + v + "): its "
+                        + "weights are too large");
+            }
+        }
+    }
+
     private void check(Tensor images) {
+        for (float v : images.data()) {
+            if (!Float.isFinite(v)) {
+                throw new BagNetException("the input holds " + v + "; inputs must be finite");
+            }
+        }
         BagNetConfig c = config();
         if (images.channels() != c.inChannels()) {
             throw new BagNetException(c.name() + " expects " + c.inChannels() + " input channels, got "

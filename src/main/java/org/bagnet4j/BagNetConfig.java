@@ -23,6 +23,9 @@ public record BagNetConfig(String name, int inChannels, int stemChannels, List<I
     public static final int EXPANSION = 4;
     /** Guards against configurations (e.g. from a corrupt file) that would allocate absurd amounts. */
     private static final int MAX_CHANNELS = 1 << 16;
+    private static final int MAX_STAGES = 16;
+    private static final int MAX_BLOCKS = 1024;
+    private static final int MAX_GRID_STRIDE = 4096;
 
     public BagNetConfig {
         widths = List.copyOf(widths);
@@ -35,18 +38,28 @@ public record BagNetConfig(String name, int inChannels, int stemChannels, List<I
                     + "per stage (got " + widths.size() + ", " + blocks.size() + ", " + strides.size() + ", "
                     + kernel3.size() + ")");
         }
-        checkRange("in_channels", inChannels, 1, MAX_CHANNELS);
-        checkRange("stem_channels", stemChannels, 1, MAX_CHANNELS);
-        checkRange("num_classes", numClasses, 1, 1 << 20);
+        checkRange(name, "stages", stages, 1, MAX_STAGES);
+        checkRange(name, "in_channels", inChannels, 1, MAX_CHANNELS);
+        checkRange(name, "stem_channels", stemChannels, 1, MAX_CHANNELS);
+        checkRange(name, "num_classes", numClasses, 1, 1 << 20);
         for (int s = 0; s < stages; s++) {
-            checkRange("widths[" + s + "]", widths.get(s), 1, MAX_CHANNELS / EXPANSION);
-            checkRange("blocks[" + s + "]", blocks.get(s), 1, 1024);
-            checkRange("strides[" + s + "]", strides.get(s), 1, 16);
-            checkRange("kernel3[" + s + "]", kernel3.get(s), 0, blocks.get(s));
+            checkRange(name, "widths[" + s + "]", widths.get(s), 1, MAX_CHANNELS / EXPANSION);
+            checkRange(name, "blocks[" + s + "]", blocks.get(s), 1, 1024);
+            checkRange(name, "strides[" + s + "]", strides.get(s), 1, 16);
+            checkRange(name, "kernel3[" + s + "]", kernel3.get(s), 0, blocks.get(s));
+        }
+        checkRange(name, "blocks in all", blocks.stream().mapToInt(Integer::intValue).sum(), 1, MAX_BLOCKS);
+        long gridStride = 1;
+        for (int s = 0; s < stages && gridStride <= MAX_GRID_STRIDE; s++) {
+            gridStride *= strides.get(s);
+        }
+        if (gridStride > MAX_GRID_STRIDE) {
+            throw new BagNetException("config " + name + ": the strides multiply to more than " + MAX_GRID_STRIDE);
         }
     }
 
-    private void checkRange(String field, int value, int min, int max) {
+    /** Static: the compact constructor runs before the record's fields are set. */
+    private static void checkRange(String name, String field, int value, int min, int max) {
         if (value < min || value > max) {
             throw new BagNetException("config " + name + ": " + field + " = " + value + " is outside [" + min
                     + ", " + max + "]");

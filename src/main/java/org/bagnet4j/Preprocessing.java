@@ -2,8 +2,10 @@ package org.bagnet4j;
 
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 
+import org.bagnet4j.image.ImageDecoder;
 import org.bagnet4j.image.PilResize;
 import org.bagnet4j.image.RgbImage;
 import org.bagnet4j.tensor.Tensor;
@@ -16,7 +18,9 @@ import org.bagnet4j.tensor.Tensor;
  * number of input channels (3: RGB, 1: grayscale).
  */
 public record Preprocessing(int resize, int crop, int pad, float[] mean, float[] std) {
-    private static final int MAX_SIZE = 65536;
+    private static final float MIN_STD = 1e-6f;
+    /** Largest resize, crop or pad. */
+    public static final int MAX_SIZE = 65536;
 
     public Preprocessing {
         if (resize < 0 || crop < 0 || pad < 0 || resize > MAX_SIZE || crop > MAX_SIZE || pad > MAX_SIZE) {
@@ -27,9 +31,16 @@ public record Preprocessing(int resize, int crop, int pad, float[] mean, float[]
             throw new BagNetException("mean and std need one value per channel (1 or 3), got " + mean.length
                     + " and " + std.length);
         }
+        for (float m : mean) {
+            if (!Float.isFinite(m)) {
+                throw new BagNetException("mean values must be finite, got " + Arrays.toString(mean));
+            }
+        }
         for (float s : std) {
-            if (!(s > 0)) {
-                throw new BagNetException("std values must be positive, got " + Arrays.toString(std));
+            // A tiny std makes every input value overflow to infinity.
+            if (!(s >= MIN_STD) || !Float.isFinite(s)) {
+                throw new BagNetException("std values must be finite and at least " + MIN_STD + ", got "
+                        + Arrays.toString(std));
             }
         }
         mean = mean.clone();
@@ -64,15 +75,28 @@ public record Preprocessing(int resize, int crop, int pad, float[] mean, float[]
         return new Preprocessing(newResize, newCrop, pad, mean, std);
     }
 
-    /** Resize, crop and pad (after the grayscale conversion of one-channel models): the 8-bit image the network sees. */
+    /**
+     * Resize, crop and pad (after the grayscale conversion of one-channel models): the 8-bit image the network sees;
+     * no step may make more than {@link ImageDecoder#DEFAULT_MAX_PIXELS} pixels.
+     */
     public RgbImage geometry(RgbImage image) {
+        return geometry(image, ImageDecoder.DEFAULT_MAX_PIXELS);
+    }
+
+    /**
+     * {@link #geometry(RgbImage)}, after checking that no step makes an image of more than {@code maxPixels} pixels
+     * (or more than a Java array holds): a 1 x 100000 strip resized to 256 would be 256 x 25,600,000.
+     */
+    public RgbImage geometry(RgbImage image, long maxPixels) {
+        int[] resized = resizedSize(image.width(), image.height());
+        checkSize("Resize(" + resize + ")", resized[0], resized[1], maxPixels);
+        checkSize("CenterCrop(" + crop + ")", crop, crop, maxPixels);
+        long croppedWidth = crop > 0 ? crop : resized[0];
+        long croppedHeight = crop > 0 ? crop : resized[1];
+        checkSize("Pad(" + pad + ")", croppedWidth + 2L * pad, croppedHeight + 2L * pad, maxPixels);
         RgbImage out = channels() == 1 ? image.toGray() : image;
         if (resize > 0) {
-            int w = out.width();
-            int h = out.height();
-            // torchvision: the shorter side becomes `resize`, the longer one int(resize * long / short).
-            int longer = (int) ((long) resize * Math.max(w, h) / Math.min(w, h));
-            out = w <= h ? PilResize.resize(out, resize, longer) : PilResize.resize(out, longer, resize);
+            out = PilResize.resize(out, resized[0], resized[1]);
         }
         if (crop > 0) {
             out = centerCrop(out, crop);
@@ -80,9 +104,35 @@ public record Preprocessing(int resize, int crop, int pad, float[] mean, float[]
         return pad > 0 ? place(out, out.width() + 2 * pad, out.height() + 2 * pad, -pad, -pad) : out;
     }
 
+    /**
+     * Width and height after Resize: torchvision makes the shorter side {@code resize} and the longer one
+     * int(resize * long / short); a side beyond int's range comes out as Integer.MAX_VALUE (and is refused).
+     */
+    private int[] resizedSize(int width, int height) {
+        if (resize == 0) {
+            return new int[] {width, height};
+        }
+        long longer = Math.min(Integer.MAX_VALUE, (long) resize * Math.max(width, height) / Math.min(width, height));
+        return width <= height ? new int[] {resize, (int) longer} : new int[] {(int) longer, resize};
+    }
+
+    private static void checkSize(String step, long width, long height, long maxPixels) {
+        long pixels = width * height; // both below 2^31: no overflow
+        if (pixels > maxPixels || 3 * pixels > Tensor.MAX_ELEMENTS) {
+            throw new BagNetException(String.format(Locale.ROOT, "%s makes a %dx%d image (%,d pixels), above the "
+                    + "limit of %,d pixels", step, width, height, pixels,
+                    Math.min(maxPixels, Tensor.MAX_ELEMENTS / 3)));
+        }
+    }
+
     /** Geometry, then ToTensor and Normalize: a [1, h, w, channels] NHWC tensor. */
     public Tensor apply(RgbImage image) {
         return normalize(geometry(image));
+    }
+
+    /** Geometry (no step above {@code maxPixels}), then ToTensor and Normalize: a [1, h, w, channels] tensor. */
+    public Tensor apply(RgbImage image, long maxPixels) {
+        return normalize(geometry(image, maxPixels));
     }
 
     /** ToTensor and Normalize of an image already through {@link #geometry}: [1, h, w, channels]. */

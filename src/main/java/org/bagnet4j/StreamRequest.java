@@ -64,7 +64,9 @@ public final class StreamRequest {
 
     /**
      * Side of the square input tiles in pixels, at least the receptive field; 0 (the default) picks the largest
-     * that keeps the activations within a quarter of the free heap.
+     * that keeps the activations within a quarter of the free heap. A network with Winograd layers (bagnet33) takes
+     * tiles of whole multiples of 4 grid cells, rounding down but to at least 4, so that every tile gives the whole
+     * image's bits.
      */
     public StreamRequest tileSize(int pixels) {
         if (pixels < 0) {

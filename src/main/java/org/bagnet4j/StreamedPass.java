@@ -10,6 +10,7 @@ import org.bagnet4j.explain.EvidenceMap;
 import org.bagnet4j.explain.Explainer.PatchHeap;
 import org.bagnet4j.explain.Patch;
 import org.bagnet4j.image.ImageSource;
+import org.bagnet4j.kernels.GridMean;
 import org.bagnet4j.kernels.PackedConv;
 import org.bagnet4j.kernels.Workers;
 import org.bagnet4j.model.Network;
@@ -76,7 +77,7 @@ final class StreamedPass {
         }
         float[] band = new float[(int) bandValues];
         Tensor tile = Tensor.zeros(1, tileHeight, tileWidth, channels);
-        double[] featureSum = new double[config.featureChannels()];
+        GridMean mean = new GridMean(config.featureChannels(), tileRows);
         for (int by = 0; by < gridHeight; by += tileRows) {
             int rows = Math.min(tileRows, gridHeight - by);
             int y0 = by * stride;
@@ -86,11 +87,12 @@ final class StreamedPass {
             for (int bx = 0; bx < gridWidth; bx += tileCols) {
                 int cols = Math.min(tileCols, gridWidth - bx);
                 cut(band, bandRows, width, bx * stride, tile);
-                Tensor logits = network.tile(tile, rows, cols, featureSum, head, workers, workspace);
+                Tensor logits = network.tile(tile, rows, cols, mean, head, workers, workspace);
                 if (logits != null) {
                     outputs.add(logits, by, bx, rows, cols, rowsOut);
                 }
             }
+            mean.closeRows(rows);
             if (rowsOut != null) {
                 request.listener.rows(by, rowsOut);
             }
@@ -98,28 +100,29 @@ final class StreamedPass {
                 request.progress.progress(by + rows, gridHeight);
             }
         }
-        float[] mean = new float[featureSum.length];
-        for (int c = 0; c < mean.length; c++) {
-            mean[c] = (float) (featureSum[c] / ((long) gridHeight * gridWidth));
-        }
-        return new StreamResult(network.classify(mean, workers), gridHeight, gridWidth, classes, outputs.grid,
+        return new StreamResult(network.classify(mean.mean(), workers), gridHeight, gridWidth, classes, outputs.grid,
                 outputs.best(outputs.top), outputs.best(outputs.bottom), Math.max(tileHeight, tileWidth));
     }
 
-    /** Tile side in grid cells: the request's, or the largest whose activations fit the heap share. */
+    /**
+     * Tile side in grid cells: the request's, or the largest whose activations fit the heap share; a multiple of the
+     * network's tile alignment (rounded down, but at least one), so that every tile gives the whole image's bits.
+     */
     private int tileCells(StreamRequest request, int width, int gridHeight, int gridWidth, long budget) {
         int q = config.receptiveField();
         int stride = config.gridStride();
+        int alignment = network.tileAlignment();
         if (request.tileSize > 0) {
             if (request.tileSize < q) {
                 throw new BagNetException("tile size " + request.tileSize + " is smaller than " + config.name()
                         + "'s " + q + "x" + q + " receptive field");
             }
-            return (request.tileSize - q) / stride + 1;
+            return Math.max(alignment, ((request.tileSize - q) / stride + 1) / alignment * alignment);
         }
         int cells = Math.min(MAX_TILE_CELLS, Math.max(gridHeight, gridWidth));
-        while (cells > 1 && tileBytes(cells, width, gridHeight, gridWidth) > budget) {
-            cells--;
+        cells = (cells + alignment - 1) / alignment * alignment;
+        while (cells > alignment && tileBytes(cells, width, gridHeight, gridWidth) > budget) {
+            cells -= alignment;
         }
         return cells;
     }

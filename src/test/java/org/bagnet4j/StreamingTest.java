@@ -7,6 +7,7 @@ import static org.bagnet4j.Compare.assertClose;
 import java.awt.image.BufferedImage;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Random;
@@ -23,8 +24,6 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /** Tile-by-tile evaluation against PyTorch and against whole-image evaluation. */
 class StreamingTest {
-    private static final double TOLERANCE = 1e-5;
-
     /** PyTorch's grid and scores of a 200x160 input, streamed in tiles of 1, 2 and 5 cells. */
     @ParameterizedTest
     @ValueSource(strings = {"bagnet9", "bagnet17", "bagnet33"})
@@ -50,27 +49,48 @@ class StreamingTest {
     }
 
     /**
-     * Heights and widths with every remainder mod 8 (so the last tile ends at every offset), tiles of 1 to 3 cells:
-     * equal to the whole image's scores and grid.
+     * Heights and widths with every remainder mod 8 (so the last tile ends at every offset), tiles of 1 to 5 cells,
+     * 1 to 3 threads: the whole image's scores and grid, to the bit.
      */
     @ParameterizedTest
     @ValueSource(strings = {"bagnet9", "bagnet17", "bagnet33"})
-    void tilesEqualTheWholeImage(String arch) {
+    void tilesGiveTheWholeImagesBits(String arch) {
         BagNet model = BagNet.withRandomWeights(BagNetConfig.preset(arch), 3, 2);
+        List<BagNet> byThreads = List.of(BagNet.withRandomWeights(BagNetConfig.preset(arch), 3, 1), model,
+                BagNet.withRandomWeights(BagNetConfig.preset(arch), 3, 3));
         int q = model.receptiveField();
         int[] classes = {0, 17, 999};
         for (int r = 0; r < 8; r++) {
-            Tensor image = BagNetTest.randomImages(r, 1, q + 16 + r, q + 23 - r, 3);
+            Tensor image = BagNetTest.randomImages(r, 1, q + 40 + r, q + 47 - r, 3);
             float[] scores = model.classScores(image)[0];
             Tensor grid = model.patchLogits(image, classes);
-            for (int cells = 1; cells <= 3; cells++) {
-                StreamResult s = model.stream(image, new StreamRequest().classes(classes).keepGrid(true)
-                        .tileSize(q + 8 * (cells - 1) + r % 3));
+            for (int cells = 1; cells <= 5; cells++) {
+                StreamResult s = byThreads.get(cells % 3).stream(image, new StreamRequest().classes(classes)
+                        .keepGrid(true).tileSize(q + 8 * (cells - 1) + r % 3));
                 String what = arch + " " + image + " tiles of " + cells;
-                assertClose(what + " scores", s.scores(), scores, TOLERANCE);
+                assertThat(s.scores()).as(what + " scores").containsExactly(scores);
                 assertThat(s.grid().shape()).containsExactly(grid.shape());
-                assertClose(what + " grid", s.grid().data(), grid.data(), TOLERANCE);
+                assertThat(s.grid().data()).as(what + " grid").containsExactly(grid.data());
             }
+        }
+    }
+
+    /** Each image of a batch gets the bits it gets alone, whole or streamed. */
+    @Test
+    void batchesGiveEachImagesOwnBits() {
+        BagNet model = BagNet.withRandomWeights(BagNetConfig.preset("bagnet33"), 8, 2);
+        Tensor batch = BagNetTest.randomImages(4, 3, 70, 61, 3);
+        float[][] together = model.classScores(batch);
+        Tensor grids = model.patchLogits(batch, 3, 500);
+        int size = 70 * 61 * 3;
+        int cells = grids.size() / 3;
+        for (int n = 0; n < 3; n++) {
+            Tensor one = Tensor.wrap(Arrays.copyOfRange(batch.data(), n * size, (n + 1) * size), 1, 70, 61, 3);
+            assertThat(model.classScores(one)[0]).as("image " + n).containsExactly(together[n]);
+            StreamResult s = model.stream(one, new StreamRequest().classes(3, 500).keepGrid(true).tileSize(33));
+            assertThat(s.scores()).as("image " + n + " streamed").containsExactly(together[n]);
+            assertThat(s.grid().data()).as("image " + n + " grid")
+                    .containsExactly(Arrays.copyOfRange(grids.data(), n * cells, (n + 1) * cells));
         }
     }
 
@@ -131,7 +151,7 @@ class StreamingTest {
         try (var source = model.imageSource(file, 1_000_000)) {
             StreamResult r = model.stream(source, new StreamRequest().tileSize(9 + 8 * 4));
             assertThat(r.gridHeight()).as("bands of 5 rows").isGreaterThan(5);
-            assertClose("streamed " + format, r.scores(), expected, TOLERANCE);
+            assertThat(r.scores()).as("streamed " + format).containsExactly(expected);
         }
     }
 

@@ -10,6 +10,7 @@ import java.util.Set;
 import org.bagnet4j.BagNet;
 import org.bagnet4j.BagNetConfig;
 import org.bagnet4j.tensor.Tensor;
+import org.bagnet4j.weights.Json;
 
 /**
  * {@code bench}: latency of the class scores of one batch, after a warm-up, with median and minimum per image,
@@ -22,11 +23,11 @@ final class BenchCommand {
     static int run(String[] args, PrintStream out, PrintStream err) {
         Options options = Options.parse(args, Set.of("json"), Set.of("model", "preset", "size", "batch", "threads",
                 "iters", "warmup", "json"));
-        int threads = options.intValue("threads", Runtime.getRuntime().availableProcessors(), 1);
-        int size = options.intValue("size", 224, 1);
-        int batch = options.intValue("batch", 1, 1);
-        int iters = options.intValue("iters", 20, 1);
-        int warmup = options.intValue("warmup", 5, 0);
+        int threads = options.threads();
+        int size = options.intValue("size", 224, 1, 8192);
+        int batch = options.intValue("batch", 1, 1, ClassifyCommand.MAX_BATCH);
+        int iters = options.intValue("iters", 20, 1, 1_000_000);
+        int warmup = options.intValue("warmup", 5, 0, 1_000_000);
         if (options.has("model") && options.has("preset")) {
             throw new UsageException("give --model or --preset, not both");
         }
@@ -51,12 +52,12 @@ final class BenchCommand {
         double median = ms[iters / 2];
         double gflops = 2.0 * model.macs(size, size) / (median / 1e3) / 1e9;
         if (options.has("json")) {
-            out.printf(Locale.ROOT, "{\"model\":\"%s\",\"size\":%d,\"batch\":%d,\"threads\":%d,\"median_ms\":%.3f,"
-                    + "\"min_ms\":%.3f,\"images_per_s\":%.2f,\"gflops\":%.1f}%n", model.config().name(), size, batch,
-                    threads, median, ms[0], 1e3 / median, gflops);
+            out.printf(Locale.ROOT, "{\"model\":%s,\"size\":%d,\"batch\":%d,\"threads\":%d,\"median_ms\":%.3f,"
+                    + "\"min_ms\":%.3f,\"images_per_s\":%.2f,\"gflops\":%.1f}%n", Json.quote(model.config().name()),
+                    size, batch, threads, median, ms[0], 1e3 / median, gflops);
         } else {
             out.printf(Locale.ROOT, "%s %dx%d, batch %d, %d threads, %d iterations after %d warm-up:%n",
-                    model.config().name(), size, size, batch, threads, iters, warmup);
+                    TerminalText.escape(model.config().name()), size, size, batch, threads, iters, warmup);
             out.printf(Locale.ROOT, "  per image: median %.1f ms, min %.1f ms; %.1f images/s; %.1f GFLOP/s "
                     + "(%.2f G multiply-accumulates)%n", median, ms[0], 1e3 / median, gflops,
                     model.macs(size, size) / 1e9);

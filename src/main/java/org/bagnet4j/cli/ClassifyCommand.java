@@ -2,9 +2,12 @@ package org.bagnet4j.cli;
 
 import java.io.IOException;
 import java.io.PrintStream;
-import java.io.UncheckedIOException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -14,13 +17,13 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.function.Supplier;
-import java.util.stream.Stream;
 
 import org.bagnet4j.BagNet;
 import org.bagnet4j.BagNetException;
 import org.bagnet4j.Prediction;
 import org.bagnet4j.Preprocessing;
 import org.bagnet4j.image.ImageDecoder;
+import org.bagnet4j.image.RgbImage;
 import org.bagnet4j.tensor.Tensor;
 import org.bagnet4j.weights.Json;
 
@@ -30,6 +33,8 @@ import org.bagnet4j.weights.Json;
  */
 final class ClassifyCommand {
     private static final Set<String> IMAGE_EXTENSIONS = Set.of("jpg", "jpeg", "png", "bmp", "gif");
+    /** Most images per forward pass: beyond this a batch only costs memory. */
+    static final int MAX_BATCH = 4096;
 
     /** One image's input, or why it has none. */
     private record Item(Path file, Tensor input, double preprocessMs, String error) {
@@ -45,9 +50,9 @@ final class ClassifyCommand {
             throw new UsageException("classify needs at least one image or folder");
         }
         int top = options.intValue("top", 5, 1);
-        int batch = options.intValue("batch", 1, 1);
-        int threads = options.intValue("threads", Runtime.getRuntime().availableProcessors(), 1);
-        long maxPixels = options.intValue("max-pixels", (int) ImageDecoder.DEFAULT_MAX_PIXELS, 1);
+        int batch = options.intValue("batch", 1, 1, MAX_BATCH);
+        int threads = options.threads();
+        long maxPixels = options.maxPixels();
         boolean json = options.has("json");
         List<String> failures = new ArrayList<>();
         List<Path> files = collect(options.positional(), failures);
@@ -143,25 +148,25 @@ final class ClassifyCommand {
             }
             return base.withSize(0, 0);
         }
-        return base.withSize(options.intValue("resize", base.resize(), 1), options.intValue("crop", base.crop(), 1));
+        return base.withSize(options.intValue("resize", base.resize(), 1, Preprocessing.MAX_SIZE),
+                options.intValue("crop", base.crop(), 1, Preprocessing.MAX_SIZE));
     }
 
-    /** Files as given, folders searched recursively for image files, in name order. */
+    /**
+     * Files as given, folders searched recursively for image files, in name order. What cannot be read (a missing
+     * file, an unreadable subfolder) goes to {@code failures}, one line each, and the rest is still collected.
+     */
     static List<Path> collect(List<String> args, List<String> failures) {
         List<Path> files = new ArrayList<>();
         for (String arg : args) {
             Path path = Path.of(arg);
             if (Files.isDirectory(path)) {
-                try (Stream<Path> walk = Files.walk(path)) {
-                    List<Path> found = walk.filter(Files::isRegularFile).filter(ClassifyCommand::isImageName).sorted()
-                            .toList();
-                    if (found.isEmpty()) {
-                        failures.add(arg + ": no images (" + String.join(", ", IMAGE_EXTENSIONS) + ") in this folder");
-                    }
-                    files.addAll(found);
-                } catch (IOException | UncheckedIOException e) {
-                    failures.add(arg + ": cannot list folder (" + e.getMessage() + ")");
+                List<Path> found = new ArrayList<>();
+                walk(path, found, failures);
+                if (found.isEmpty()) {
+                    failures.add(arg + ": no images (" + String.join(", ", IMAGE_EXTENSIONS) + ") in this folder");
                 }
+                files.addAll(found.stream().sorted().toList());
             } else if (Files.exists(path)) {
                 files.add(path);
             } else {
@@ -169,6 +174,44 @@ final class ClassifyCommand {
             }
         }
         return files;
+    }
+
+    /** Image files under {@code folder}; a subfolder that cannot be listed is reported and skipped. */
+    private static void walk(Path folder, List<Path> found, List<String> failures) {
+        try {
+            Files.walkFileTree(folder, new SimpleFileVisitor<>() {
+                @Override
+                public FileVisitResult visitFile(Path file, BasicFileAttributes attributes) {
+                    boolean regular = attributes.isRegularFile()
+                            || attributes.isSymbolicLink() && Files.isRegularFile(file);
+                    if (regular && isImageName(file)) {
+                        found.add(file);
+                    }
+                    return FileVisitResult.CONTINUE;
+                }
+
+                @Override
+                public FileVisitResult visitFileFailed(Path file, IOException e) {
+                    failures.add(file + ": cannot read (" + reason(e) + "); skipped");
+                    return FileVisitResult.CONTINUE;
+                }
+
+                @Override
+                public FileVisitResult postVisitDirectory(Path dir, IOException e) {
+                    if (e != null) {
+                        failures.add(dir + ": cannot list all of this folder (" + reason(e) + ")");
+                    }
+                    return FileVisitResult.CONTINUE;
+                }
+            });
+        } catch (IOException e) {
+            failures.add(folder + ": cannot list folder (" + reason(e) + ")");
+        }
+    }
+
+    private static String reason(IOException e) {
+        return e instanceof AccessDeniedException ? "permission denied"
+                : e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
     }
 
     private static boolean isImageName(Path p) {
@@ -180,12 +223,23 @@ final class ClassifyCommand {
     private static Item prepare(Path file, Preprocessing prep, long maxPixels) {
         long start = System.nanoTime();
         try {
-            Tensor input = prep.apply(ImageDecoder.read(file, maxPixels));
-            return new Item(file, input, (System.nanoTime() - start) / 1e6, null);
+            return new Item(file, input(file, prep, maxPixels), (System.nanoTime() - start) / 1e6, null);
         } catch (BagNetException e) {
             return new Item(file, null, 0, e.getMessage());
         } catch (OutOfMemoryError e) {
             return new Item(file, null, 0, file + ": out of memory while decoding; give java more heap (-Xmx)");
+        } catch (RuntimeException e) {
+            return new Item(file, null, 0, file + ": " + Commands.unexpected(e));
+        }
+    }
+
+    /** The file decoded and preprocessed; every problem is a BagNetException naming the file. */
+    static Tensor input(Path file, Preprocessing prep, long maxPixels) {
+        RgbImage image = ImageDecoder.read(file, maxPixels);
+        try {
+            return prep.apply(image, maxPixels);
+        } catch (BagNetException e) {
+            throw new BagNetException(file + ": " + e.getMessage());
         }
     }
 
@@ -221,6 +275,9 @@ final class ClassifyCommand {
         } catch (OutOfMemoryError e) {
             group.forEach(item -> messages.add(item.file() + ": out of memory; give java more heap (-Xmx)"));
             return group.size();
+        } catch (RuntimeException e) {
+            group.forEach(item -> messages.add(item.file() + ": " + Commands.unexpected(e)));
+            return group.size();
         }
         double forwardMs = (System.nanoTime() - start) / 1e6 / group.size();
         for (int n = 0; n < group.size(); n++) {
@@ -233,11 +290,11 @@ final class ClassifyCommand {
     }
 
     private static String toText(Path file, List<Prediction> ranked) {
-        StringBuilder sb = new StringBuilder(file.toString()).append('\n');
+        StringBuilder sb = new StringBuilder(TerminalText.escape(file.toString())).append('\n');
         for (int i = 0; i < ranked.size(); i++) {
             Prediction p = ranked.get(i);
-            sb.append(String.format(Locale.ROOT, "  %2d. %-32s %6.2f%%  logit %8.3f  (class %d)%n", i + 1, p.label(),
-                    100 * p.probability(), p.logit(), p.index()));
+            sb.append(String.format(Locale.ROOT, "  %2d. %-32s %6.2f%%  logit %8.3f  (class %d)%n", i + 1,
+                    TerminalText.escape(p.label()), 100 * p.probability(), p.logit(), p.index()));
         }
         return sb.toString();
     }

@@ -73,14 +73,24 @@ public final class Commands {
                 default -> throw new UsageException("unknown command '" + args[0] + "'");
             };
         } catch (UsageException e) {
-            err.println("bagnet4j: " + e.getMessage() + " (see: bagnet4j help)");
+            err.println("bagnet4j: " + TerminalText.escape(e.getMessage()) + " (see: bagnet4j help)");
             return 2;
         } catch (BagNetException e) {
-            err.println("bagnet4j: " + e.getMessage());
+            err.println("bagnet4j: " + TerminalText.escape(e.getMessage()));
             return 2;
         } catch (OutOfMemoryError e) {
             err.println("bagnet4j: out of memory; give java more heap, e.g. java -Xmx4g -jar bagnet4j.jar ...");
             return 2;
+        } catch (RuntimeException e) {
+            err.println("bagnet4j: " + TerminalText.escape(unexpected(e)));
+            return 2;
         }
+    }
+
+    /** One line for a failure no check foresaw (a bug): what it was and where, without a stack trace. */
+    static String unexpected(RuntimeException e) {
+        StackTraceElement[] trace = e.getStackTrace();
+        return "unexpected " + e.getClass().getSimpleName() + (e.getMessage() == null ? "" : " (" + e.getMessage()
+                + ")") + (trace.length == 0 ? "" : " at " + trace[0]) + "; please report it";
     }
 }

@@ -1,6 +1,7 @@
 package org.bagnet4j.cli;
 
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,6 +17,8 @@ import org.bagnet4j.BagNet;
 import org.bagnet4j.BagNetException;
 import org.bagnet4j.Prediction;
 import org.bagnet4j.Preprocessing;
+import org.bagnet4j.StreamRequest;
+import org.bagnet4j.StreamResult;
 import org.bagnet4j.explain.EvidenceMap;
 import org.bagnet4j.explain.Explainer;
 import org.bagnet4j.explain.Patch;
@@ -32,6 +35,9 @@ import org.bagnet4j.weights.Json;
  * evidence for and against it, a JSON summary, and the raw maps as float32 .npy.
  */
 final class ExplainCommand {
+    /** Most patches on a contact sheet (--top): each is a picture in one row. */
+    static final int MAX_SHEET_PATCHES = 256;
+
     private ExplainCommand() {
     }
 
@@ -42,17 +48,17 @@ final class ExplainCommand {
             throw new UsageException("explain needs exactly one image (or .npy tensor)");
         }
         Path file = Path.of(options.positional().getFirst());
-        int top = options.intValue("top", 8, 1);
-        BagNet model = ModelChoice.load(options, options.intValue("threads",
-                Runtime.getRuntime().availableProcessors(), 1), err);
+        int top = options.intValue("top", 8, 1, MAX_SHEET_PATCHES);
+        BagNet model = ModelChoice.load(options, options.threads(), err);
         Input input = Input.load(file, model, options, err);
         Integer cls = options.has("class") ? classIndex(model, options.required("class")) : null;
         Path dir = options.has("out") ? Path.of(options.required("out")) : defaultFolder(file, "explained");
         Result r = explain(model, input, cls, options.has("full"), region(options), top, dir, options.has("force"),
                 err);
-        out.printf(Locale.ROOT, "%s: %s (%.1f%%); explained class %d '%s'%n", file, r.ranked().getFirst().label(),
-                100 * r.ranked().getFirst().probability(), r.grid().classIndex(), r.grid().label());
-        r.written().forEach(p -> out.println("  wrote " + p));
+        out.printf(Locale.ROOT, "%s: %s (%.1f%%); explained class %d '%s'%n", TerminalText.escape(file.toString()),
+                TerminalText.escape(r.ranked().getFirst().label()), 100 * r.ranked().getFirst().probability(),
+                r.grid().classIndex(), TerminalText.escape(r.grid().label()));
+        r.written().forEach(p -> out.println("  wrote " + TerminalText.escape(p.toString())));
         return 0;
     }
 
@@ -77,11 +83,11 @@ final class ExplainCommand {
                 return fromNpy(file, model);
             }
             Preprocessing prep = ClassifyCommand.sizing(options, ClassifyCommand.requirePreprocessing(model, err));
-            return of(file, prep, options.intValue("max-pixels", (int) ImageDecoder.DEFAULT_MAX_PIXELS, 1));
+            return of(file, prep, options.maxPixels());
         }
 
         static Input of(Path file, Preprocessing prep, long maxPixels) {
-            RgbImage seen = prep.geometry(ImageDecoder.read(file, maxPixels));
+            RgbImage seen = prep.geometry(ImageDecoder.read(file, maxPixels), maxPixels);
             return new Input(file.getFileName().toString(), seen, prep.normalize(seen));
         }
 
@@ -142,13 +148,13 @@ final class ExplainCommand {
         }
         // One pass gives the scores and every class's grid; an image too large for that is streamed twice, for
         // the scores and then for the chosen class's grid, so that no cells x classes grid is ever held.
-        boolean whole = model.runsWhole(1, x.height(), x.width());
-        Tensor allClasses = whole ? model.patchLogits(x) : null;
-        float[] scores = whole ? Explainer.meanOverCells(allClasses) : model.classScores(x)[0];
+        StreamResult all = model.runsWhole(1, x.height(), x.width()) ? scoresAndGrids(model, x) : null;
+        float[] scores = all != null ? all.scores() : model.classScores(x)[0];
         List<Prediction> ranked = Prediction.top(scores, model.labels(), Math.min(5, model.config().numClasses()));
         int target = cls != null ? cls : ranked.getFirst().index();
         List<Path> written = new ArrayList<>();
-        EvidenceMap grid = whole ? Explainer.fromLogits(model, allClasses, target) : Explainer.grid(model, x, target);
+        EvidenceMap grid = all != null ? Explainer.fromLogits(model, all.grid(), target)
+                : Explainer.grid(model, x, target);
         String subtitle = String.format(Locale.ROOT,
                 "%s: logit %.3f = the mean evidence of a %dx%d grid of %dx%d patches, %d px apart", input.name(),
                 grid.mean(), grid.width(), grid.height(), grid.patch(), grid.patch(), grid.stride());
@@ -160,7 +166,7 @@ final class ExplainCommand {
             long start = System.nanoTime();
             full = Explainer.fullResolution(model, x, target, region, (done, total) ->
                     progress.update((int) (100 * done / total), "% of rows"));
-            err.printf(Locale.ROOT, "bagnet4j: %s: full-resolution map in %.1f s%n", input.name(),
+            err.printf(Locale.ROOT, "bagnet4j: %s: full-resolution map in %.1f s%n", TerminalText.escape(input.name()),
                     (System.nanoTime() - start) / 1e9);
             written.add(writePng(dir.resolve("heatmap-full.png"), Pictures.heatmap(input.seen(), full, String.format(
                     Locale.ROOT, "%s: logit %.3f; each pixel shows the evidence of the %dx%d patch centred on it",
@@ -179,6 +185,13 @@ final class ExplainCommand {
         written.add(writeText(dir.resolve("explanation.json"),
                 json(input.name(), model, ranked, grid, full, best, worst, dir)));
         return new Result(ranked, grid, written);
+    }
+
+    /** The class scores of one image and the grids of all classes, from one pass. */
+    static StreamResult scoresAndGrids(BagNet model, Tensor image) {
+        int[] all = new int[model.config().numClasses()];
+        Arrays.setAll(all, c -> c);
+        return model.stream(image, new StreamRequest().classes(all).keepGrid(true));
     }
 
     /** A class by index or name (exact, then case-insensitive). */
@@ -221,8 +234,10 @@ final class ExplainCommand {
     static Path writePng(Path path, java.awt.image.BufferedImage image) {
         try {
             Files.createDirectories(path.toAbsolutePath().getParent());
-            if (!ImageIO.write(image, "png", path.toFile())) {
-                throw new IOException("no PNG writer");
+            try (OutputStream out = Files.newOutputStream(path)) {
+                if (!ImageIO.write(image, "png", out)) {
+                    throw new IOException("no PNG writer");
+                }
             }
         } catch (IOException e) {
             throw new BagNetException("cannot write " + path + ": " + e.getMessage());

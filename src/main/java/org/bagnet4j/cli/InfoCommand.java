@@ -38,7 +38,8 @@ final class InfoCommand {
             }
         }
         int grid = config.gridSize(224);
-        out.printf(Locale.ROOT, "model:            %s (%s)%n", config.name(), source);
+        out.printf(Locale.ROOT, "model:            %s (%s)%n", TerminalText.escape(config.name()),
+                TerminalText.escape(source));
         out.printf(Locale.ROOT, "input channels:   %d%n", config.inChannels());
         out.printf(Locale.ROOT, "stem channels:    %d%n", config.stemChannels());
         out.printf(Locale.ROOT, "stage widths:     %s%n", config.widths());

@@ -6,19 +6,25 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 
 import org.bagnet4j.kernels.VectorSupport;
 
 /**
  * Entry point of {@code java -jar bagnet4j.jar}. A jar manifest cannot add a JDK module, so when the Vector API
  * module is missing this relaunches the same java with the same JVM options plus
- * {@code --add-modules jdk.incubator.vector}; options such as -Xmx given by the user carry over. Where the kernel
+ * {@code --add-modules jdk.incubator.vector}; options such as -Xmx given by the user carry over. The relaunched JVM
+ * ends when the launcher does, however it ends (a SIGKILL runs no shutdown hook), and a SIGTERM to the launcher
+ * reaches it through the launcher's shutdown hook; Ctrl-C reaches both, being sent to the whole process group. Where
+ * the kernel
  * offers transparent huge pages on request, the relaunched JVM asks for them too (3-5% faster passes here: the
  * weights and activations span fewer TLB entries), and it raises C2's loop unrolling limit, unless the user chose
  * either way.
  */
 public final class Main {
-    private static final String RELAUNCHED = "bagnet4j.relaunched";
+    /** Set in a relaunched JVM: the process id of the launcher. */
+    private static final String LAUNCHER = "bagnet4j.launcher";
     /** Lets C2 unroll the kernels' large loop bodies further: 6-7% faster passes here (unrolling by hand is not). */
     private static final String LOOP_UNROLL = "-XX:LoopUnrollLimit=200";
 
@@ -26,14 +32,32 @@ public final class Main {
     }
 
     public static void main(String[] args) {
+        String launcher = System.getProperty(LAUNCHER);
         if (VectorSupport.available()) {
+            if (launcher != null) {
+                endWithLauncher(launcher);
+            }
             System.exit(Commands.run(args, System.out, System.err));
         }
-        if (Boolean.getBoolean(RELAUNCHED)) {
+        if (launcher != null) {
             System.err.println("bagnet4j: the JVM has no " + VectorSupport.MODULE + " module; use a JDK 25 or later");
             System.exit(2);
         }
         System.exit(relaunch(args));
+    }
+
+    /** Ends this JVM when the launcher's process ends (the JDK polls a process that is not a child: within seconds). */
+    private static void endWithLauncher(String pid) {
+        Optional<ProcessHandle> parent;
+        try {
+            parent = ProcessHandle.of(Long.parseLong(pid));
+        } catch (NumberFormatException e) {
+            parent = Optional.empty();
+        }
+        parent.map(ProcessHandle::onExit).orElse(CompletableFuture.completedFuture(null)).thenRun(() -> {
+            System.err.println("bagnet4j: the launching java process has ended; stopping");
+            System.exit(2);
+        });
     }
 
     /** Whether Linux grants transparent huge pages to a process that asks (mode "madvise" or "always"). */
@@ -59,7 +83,8 @@ public final class Main {
         if (options.stream().noneMatch(o -> o.contains("LoopUnrollLimit"))) {
             command.add(LOOP_UNROLL);
         }
-        command.addAll(List.of("--add-modules", VectorSupport.MODULE, "-D" + RELAUNCHED + "=true",
+        command.addAll(List.of("--add-modules", VectorSupport.MODULE,
+                "-D" + LAUNCHER + "=" + ProcessHandle.current().pid(),
                 "-cp", System.getProperty("java.class.path"), Main.class.getName()));
         command.addAll(List.of(args));
         try {

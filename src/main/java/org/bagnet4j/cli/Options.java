@@ -6,6 +6,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
+import org.bagnet4j.image.ImageDecoder;
+import org.bagnet4j.kernels.Workers;
+
 /** A command's {@code --name value} options, {@code --switch} flags and positional arguments. */
 final class Options {
     private final Map<String, String> values = new LinkedHashMap<>();
@@ -60,19 +63,41 @@ final class Options {
 
     /** A whole number option of at least {@code min}, or the fallback when absent. */
     int intValue(String name, int fallback, int min) {
+        return intValue(name, fallback, min, Integer.MAX_VALUE);
+    }
+
+    /** A whole number option in [min, max], or the fallback when absent. */
+    int intValue(String name, int fallback, int min, int max) {
+        return (int) longValue(name, fallback, min, max);
+    }
+
+    /** A whole number option in [min, max], or the fallback when absent. */
+    long longValue(String name, long fallback, long min, long max) {
         String v = values.get(name);
         if (v == null) {
             return fallback;
         }
+        long n;
         try {
-            int n = Integer.parseInt(v.trim());
-            if (n < min) {
-                throw new UsageException("--" + name + " must be at least " + min + ", got " + n);
-            }
-            return n;
+            n = Long.parseLong(v.trim());
         } catch (NumberFormatException e) {
             throw new UsageException("--" + name + " needs a whole number, got '" + v + "'");
         }
+        if (n < min || n > max) {
+            throw new UsageException("--" + name + " must be " + (max == Integer.MAX_VALUE || max == Long.MAX_VALUE
+                    ? "at least " + min : "between " + min + " and " + max) + ", got " + n);
+        }
+        return n;
+    }
+
+    /** --threads: threads per model call, all cores by default. */
+    int threads() {
+        return intValue("threads", Runtime.getRuntime().availableProcessors(), 1, Workers.MAX_THREADS);
+    }
+
+    /** --max-pixels: the largest image accepted, checked from its header before decoding. */
+    long maxPixels() {
+        return longValue("max-pixels", ImageDecoder.DEFAULT_MAX_PIXELS, 1, Long.MAX_VALUE);
     }
 
     List<String> positional() {

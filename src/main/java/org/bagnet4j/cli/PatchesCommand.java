@@ -38,13 +38,12 @@ final class PatchesCommand {
         if (options.positional().isEmpty()) {
             throw new UsageException("patches needs images or folders");
         }
-        int k = options.intValue("top", 16, 1);
-        long maxPixels = options.intValue("max-pixels", (int) ImageDecoder.DEFAULT_MAX_PIXELS, 1);
+        int k = options.intValue("top", 16, 1, ExplainCommand.MAX_SHEET_PATCHES);
+        long maxPixels = options.maxPixels();
         List<String> failures = new ArrayList<>();
         List<Path> files = ClassifyCommand.collect(options.positional(), failures);
         Map<Path, String> truth = labels(options, files);
-        BagNet model = ModelChoice.load(options, options.intValue("threads",
-                Runtime.getRuntime().availableProcessors(), 1), err);
+        BagNet model = ModelChoice.load(options, options.threads(), err);
         Preprocessing prep = ClassifyCommand.sizing(options, ClassifyCommand.requirePreprocessing(model, err));
         if (!options.has("class")) {
             throw new UsageException("patches needs --class NAME|INDEX");
@@ -78,7 +77,7 @@ final class PatchesCommand {
                 continue;
             }
             try {
-                EvidenceMap grid = Explainer.grid(model, prep.apply(ImageDecoder.read(file, maxPixels)), cls);
+                EvidenceMap grid = Explainer.grid(model, ClassifyCommand.input(file, prep, maxPixels), cls);
                 boolean sameClass = truth == null || label.equals(truth.get(file));
                 Explainer.PatchHeap heap = sameClass ? ofClass : distracting;
                 for (int y = 0; y < grid.height(); y++) {
@@ -88,6 +87,12 @@ final class PatchesCommand {
                 }
             } catch (BagNetException e) {
                 progress.println("bagnet4j: " + e.getMessage());
+                failed++;
+            } catch (OutOfMemoryError e) {
+                progress.println("bagnet4j: " + file + ": out of memory; give java more heap (-Xmx)");
+                failed++;
+            } catch (RuntimeException e) {
+                progress.println("bagnet4j: " + file + ": " + Commands.unexpected(e));
                 failed++;
             }
             progress.update(i + 1, "images");
@@ -145,11 +150,11 @@ final class PatchesCommand {
         List<Pictures.Tile> tiles = new ArrayList<>();
         for (Patch p : patches) {
             RgbImage image = seen.computeIfAbsent(p.source(),
-                    s -> prep.geometry(ImageDecoder.read(Path.of(s), maxPixels)));
+                    s -> prep.geometry(ImageDecoder.read(Path.of(s), maxPixels), maxPixels));
             tiles.add(ExplainCommand.tile(image, p));
         }
         Path png = ExplainCommand.writePng(dir.resolve(name + ".png"), Pictures.contactSheet(title, tiles, 8));
         Path json = ExplainCommand.writeText(dir.resolve(name + ".json"), ExplainCommand.patches(patches) + "\n");
-        out.println("wrote " + png + " and " + json);
+        out.println("wrote " + TerminalText.escape(png.toString()) + " and " + TerminalText.escape(json.toString()));
     }
 }

@@ -35,12 +35,12 @@ final class Progress {
         }
     }
 
-    /** Prints a line (e.g. a skipped file) above the bar. */
+    /** Prints a line (e.g. a skipped file) above the bar, its control characters escaped. */
     void println(String line) {
         if (visible) {
             err.print("\r" + " ".repeat(WIDTH + 40) + "\r");
         }
-        err.println(line);
+        err.println(TerminalText.escape(line));
     }
 
     void update(int done, String what) {

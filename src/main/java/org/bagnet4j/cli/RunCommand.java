@@ -20,7 +20,7 @@ final class RunCommand {
         Options options = Options.parse(args, Set.of("grid"), Set.of("model", "input", "output", "grid", "threads"));
         Npy.Array input = Npy.read(Path.of(options.required("input")));
         Path output = Path.of(options.required("output"));
-        int threads = options.intValue("threads", Runtime.getRuntime().availableProcessors(), 1);
+        int threads = options.threads();
         int[] s = input.shape();
         if (s.length == 3) {
             s = new int[] {1, s[0], s[1], s[2]};
@@ -48,7 +48,7 @@ final class RunCommand {
             Npy.write(output, new int[] {scores.length, scores[0].length}, flat);
         }
         err.printf(Locale.ROOT, "bagnet4j: %d image(s) %dx%d in %.1f ms -> %s%n", s[0], s[2], s[3],
-                (System.nanoTime() - start) / 1e6, output);
+                (System.nanoTime() - start) / 1e6, TerminalText.escape(output.toString()));
         return 0;
     }
 }

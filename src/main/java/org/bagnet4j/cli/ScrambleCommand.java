@@ -12,12 +12,12 @@ import java.util.Set;
 import org.bagnet4j.BagNet;
 import org.bagnet4j.BagNetException;
 import org.bagnet4j.Prediction;
+import org.bagnet4j.StreamResult;
 import org.bagnet4j.explain.EvidenceMap;
 import org.bagnet4j.explain.Explainer;
 import org.bagnet4j.explain.Pictures;
 import org.bagnet4j.explain.Scramble;
 import org.bagnet4j.image.RgbImage;
-import org.bagnet4j.tensor.Tensor;
 
 /**
  * {@code scramble}: the paper's demonstration that a bag-of-local-features decision barely depends on the
@@ -38,10 +38,9 @@ final class ScrambleCommand {
         if (file.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".npy")) {
             throw new UsageException("scramble needs an image file, not a tensor");
         }
-        int tiles = options.intValue("tiles", 4, 1);
-        long seed = options.intValue("seed", 0, 0);
-        BagNet model = ModelChoice.load(options, options.intValue("threads",
-                Runtime.getRuntime().availableProcessors(), 1), err);
+        int tiles = options.intValue("tiles", 4, 1, 4096);
+        long seed = options.longValue("seed", 0, 0, Long.MAX_VALUE);
+        BagNet model = ModelChoice.load(options, options.threads(), err);
         ExplainCommand.Input original = ExplainCommand.Input.load(file, model, options, err);
         if (tiles > Math.min(original.seen().width(), original.seen().height())) {
             throw new BagNetException("--tiles " + tiles + " makes tiles smaller than a pixel of the "
@@ -50,14 +49,14 @@ final class ScrambleCommand {
         RgbImage scrambledImage = Scramble.tiles(original.seen(), tiles, new Random(seed));
         ExplainCommand.Input scrambled = new ExplainCommand.Input("scrambled " + original.name(), scrambledImage,
                 model.preprocessing().normalize(scrambledImage));
-        Tensor gridBefore = model.patchLogits(original.tensor());
-        Tensor gridAfter = model.patchLogits(scrambled.tensor());
+        StreamResult resultBefore = ExplainCommand.scoresAndGrids(model, original.tensor());
+        StreamResult resultAfter = ExplainCommand.scoresAndGrids(model, scrambled.tensor());
         int shown = Math.min(5, model.config().numClasses());
-        List<Prediction> before = Prediction.top(Explainer.meanOverCells(gridBefore), model.labels(), shown);
-        List<Prediction> after = Prediction.top(Explainer.meanOverCells(gridAfter), model.labels(), shown);
+        List<Prediction> before = Prediction.top(resultBefore.scores(), model.labels(), shown);
+        List<Prediction> after = Prediction.top(resultAfter.scores(), model.labels(), shown);
         int cls = before.getFirst().index();
-        EvidenceMap mapBefore = Explainer.fromLogits(model, gridBefore, cls);
-        EvidenceMap mapAfter = Explainer.fromLogits(model, gridAfter, cls);
+        EvidenceMap mapBefore = Explainer.fromLogits(model, resultBefore.grid(), cls);
+        EvidenceMap mapAfter = Explainer.fromLogits(model, resultAfter.grid(), cls);
         BufferedImage pair = Pictures.sideBySide(
                 Pictures.heatmap(original.seen(), mapBefore, String.format(Locale.ROOT, "%s: logit %.3f",
                         original.name(), mapBefore.mean())),
@@ -74,19 +73,20 @@ final class ScrambleCommand {
         Path scrambledPng = ExplainCommand.writePng(dir.resolve("scrambled.png"), Pictures.toBufferedImage(
                 scrambledImage));
         Path pairPng = ExplainCommand.writePng(dir.resolve("heatmaps.png"), pair);
-        out.printf(Locale.ROOT, "%s, %dx%d tiles shuffled (seed %d)%n", file, tiles, tiles, seed);
+        out.printf(Locale.ROOT, "%s, %dx%d tiles shuffled (seed %d)%n", TerminalText.escape(file.toString()), tiles,
+                tiles, seed);
         out.printf(Locale.ROOT, "  %-36s %-36s%n", "before", "after");
         for (int i = 0; i < before.size(); i++) {
             out.printf(Locale.ROOT, "  %-36s %-36s%n", describe(before.get(i)), describe(after.get(i)));
         }
         out.printf(Locale.ROOT, "  top-1 %s%n  wrote %s%n  wrote %s%n",
-                before.getFirst().index() == after.getFirst().index() ? "unchanged" : "changed", scrambledPng,
-                pairPng);
+                before.getFirst().index() == after.getFirst().index() ? "unchanged" : "changed",
+                TerminalText.escape(scrambledPng.toString()), TerminalText.escape(pairPng.toString()));
         return 0;
     }
 
     private static String describe(Prediction p) {
-        String label = p.label().length() > 24 ? p.label().substring(0, 23) + "." : p.label();
+        String label = TerminalText.escape(p.label().length() > 24 ? p.label().substring(0, 23) + "." : p.label());
         return String.format(Locale.ROOT, "%-24s %6.2f%%", label, 100 * p.probability());
     }
 }

@@ -53,24 +53,6 @@ public final class Explainer {
                 model.receptiveField(), model.gridStride(), 0, 0, 0);
     }
 
-    /** Per class, the mean over the cells of one image's patch-logit grid: its class scores. */
-    public static float[] meanOverCells(Tensor grid) {
-        requireOne(grid);
-        int classes = grid.channels();
-        int cells = grid.height() * grid.width();
-        double[] sums = new double[classes];
-        for (int cell = 0; cell < cells; cell++) {
-            for (int c = 0; c < classes; c++) {
-                sums[c] += grid.data()[cell * classes + c];
-            }
-        }
-        float[] means = new float[classes];
-        for (int c = 0; c < classes; c++) {
-            means[c] = (float) (sums[c] / cells);
-        }
-        return means;
-    }
-
     /**
      * The reference heatmap, exactly: every pixel gets the class logit of the q x q patch centred on it, the image
      * zero-padded (in normalized values, i.e. the mean colour) by (q-1)/2. Computed by dense evaluation, each

@@ -4,8 +4,11 @@ import java.awt.Rectangle;
 import java.awt.color.ColorSpace;
 import java.awt.color.ICC_ColorSpace;
 import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -50,12 +53,14 @@ public final class ImageDecoder {
         if (!Files.isRegularFile(file)) {
             throw new BagNetException(Files.exists(file) ? "not a regular file: " + file : "file not found: " + file);
         }
-        ImageInputStream in = null;
+        ImageInputStream in;
         try {
-            in = ImageIO.createImageInputStream(file.toFile());
-            if (in == null) {
-                throw new BagNetException(file + ": cannot open");
-            }
+            in = new ChannelImageInputStream(FileChannel.open(file, StandardOpenOption.READ));
+        } catch (IOException e) {
+            throw new BagNetException(file + ": cannot open (" + (e instanceof AccessDeniedException
+                    ? "permission denied" : e.getClass().getSimpleName()) + ")");
+        }
+        try {
             Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
             if (!readers.hasNext()) {
                 throw new BagNetException(file + ": not an image in a format Java can read (JPEG, PNG, BMP, GIF)");

@@ -19,7 +19,8 @@ import org.bagnet4j.tensor.Workspace;
  */
 public final class Winograd {
     private static final int TILE = 6;
-    private static final int OUT = 4;
+    /** Side of the square block of outputs computed together. */
+    public static final int BLOCK = 4;
     private static final int FREQUENCIES = TILE * TILE;
     /** Narrower layers stay with the direct convolution. */
     private static final int MIN_CHANNELS = 64;
@@ -150,8 +151,8 @@ public final class Winograd {
     /** The 4x4 output blocks of a batch; tile t's input starts at (4 i, 4 j) of image n. */
     private record Tiling(int batch, int inHeight, int inWidth, int outHeight, int outWidth, int rows, int cols) {
         Tiling(int batch, int inHeight, int inWidth, int outHeight, int outWidth) {
-            this(batch, inHeight, inWidth, outHeight, outWidth, (outHeight + OUT - 1) / OUT,
-                    (outWidth + OUT - 1) / OUT);
+            this(batch, inHeight, inWidth, outHeight, outWidth, (outHeight + BLOCK - 1) / BLOCK,
+                    (outWidth + BLOCK - 1) / BLOCK);
         }
 
         int count() {
@@ -165,12 +166,12 @@ public final class Winograd {
 
         /** The first input (and output) row of tile t. */
         int top(int t) {
-            return t / cols % rows * OUT;
+            return t / cols % rows * BLOCK;
         }
 
         /** The first input (and output) column of tile t. */
         int left(int t) {
-            return t % cols * OUT;
+            return t % cols * BLOCK;
         }
     }
 
@@ -222,17 +223,17 @@ public final class Winograd {
             for (int k = 0; k < TILE; k++) {
                 s.from(k, products[k * TILE + j].data(), t * c);
             }
-            for (int i = 0; i < OUT; i++) {
+            for (int i = 0; i < BLOCK; i++) {
                 s.to(i, s.half, (i * TILE + j) * c);
             }
             s.combine(AT, c);
         }
-        for (int i = 0; i < OUT; i++) {
+        for (int i = 0; i < BLOCK; i++) {
             for (int k = 0; k < TILE; k++) {
                 s.from(k, s.half, (i * TILE + k) * c);
             }
-            for (int x = 0; x < OUT; x++) {
-                s.to(x, s.tile, (i * OUT + x) * c);
+            for (int x = 0; x < BLOCK; x++) {
+                s.to(x, s.tile, (i * BLOCK + x) * c);
             }
             s.combine(AT, c);
         }
@@ -241,9 +242,9 @@ public final class Winograd {
         int x0 = tiling.left(t);
         float[] dst = out.data();
         int vectorEnd = ConvKernel.SPECIES.loopBound(c);
-        for (int y = 0; y < OUT && y0 + y < tiling.outHeight(); y++) {
-            for (int x = 0; x < OUT && x0 + x < tiling.outWidth(); x++) {
-                int src = (y * OUT + x) * c;
+        for (int y = 0; y < BLOCK && y0 + y < tiling.outHeight(); y++) {
+            for (int x = 0; x < BLOCK && x0 + x < tiling.outWidth(); x++) {
+                int src = (y * BLOCK + x) * c;
                 int o = ((n * tiling.outHeight() + y0 + y) * tiling.outWidth() + x0 + x) * c;
                 int ch = 0;
                 for (; ch < vectorEnd; ch += ConvKernel.LANES) {

@@ -24,6 +24,8 @@ public final class Workers {
     /** How long a sleeping helper waits for work before its thread ends. */
     private static final long KEEP_ALIVE_NANOS = 30_000_000_000L;
     private static final AtomicInteger POOL_NUMBER = new AtomicInteger();
+    /** Most threads a set may have: far beyond any machine's cores, well below what would exhaust memory. */
+    public static final int MAX_THREADS = 1024;
 
     private final int threads;
     private final long keepAliveNanos;
@@ -39,8 +41,8 @@ public final class Workers {
 
     /** With another idle time after which helpers end (for tests). */
     Workers(int threads, long keepAliveNanos) {
-        if (threads < 1) {
-            throw new BagNetException("thread count must be at least 1, got " + threads);
+        if (threads < 1 || threads > MAX_THREADS) {
+            throw new BagNetException("thread count must be between 1 and " + MAX_THREADS + ", got " + threads);
         }
         this.threads = threads;
         this.keepAliveNanos = keepAliveNanos;

@@ -1,15 +1,17 @@
 package org.bagnet4j.model;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 
 import org.bagnet4j.BagNetConfig;
+import org.bagnet4j.BagNetException;
 import org.bagnet4j.kernels.ConvKernel;
+import org.bagnet4j.kernels.GridMean;
 import org.bagnet4j.kernels.PackedConv;
-import org.bagnet4j.kernels.Pooling;
 import org.bagnet4j.kernels.Winograd;
 import org.bagnet4j.kernels.Workers;
 import org.bagnet4j.tensor.Tensor;
@@ -27,20 +29,24 @@ public final class Network {
     /** The same blocks for dense evaluation: no strides, later kernels dilated by the strides dropped before them. */
     private final List<Bottleneck> denseBlocks;
     private final PackedConv classifier;
+    /** Grid cells a tile's side is a multiple of: Winograd's block where a block uses it, else 1. */
+    private final int tileAlignment;
 
     /**
-     * @param parameters returns the values of a state_dict tensor, by name, in C order; shapes must already have
-     *     been checked against {@link BagNetConfig#tensorShapes()}
+     * @param values returns the values of a state_dict tensor, by name, in C order; shapes must already have
+     *     been checked against {@link BagNetConfig#tensorShapes()}; values must be finite (checked here)
      */
-    public Network(BagNetConfig config, Function<String, float[]> parameters) {
+    public Network(BagNetConfig config, Function<String, float[]> values) {
+        Function<String, float[]> parameters = finiteOnly(values);
         this.config = config;
         this.stem = stem(config, parameters);
+        boolean[] aligned = winogradAligned(config);
         List<Bottleneck> list = new ArrayList<>();
-        for (int s = 0; s < config.stages(); s++) {
+        for (int s = 0, index = 0; s < config.stages(); s++) {
             int width = config.widths().get(s);
             int out = BagNetConfig.EXPANSION * width;
             int in = config.stageInputChannels(s);
-            for (int b = 0; b < config.blocks().get(s); b++) {
+            for (int b = 0; b < config.blocks().get(s); b++, index++) {
                 String p = "layer" + (s + 1) + "." + b + ".";
                 int stride = config.stride(s, b);
                 int kernel = config.kernelSize(s, b);
@@ -51,7 +57,7 @@ public final class Network {
                 list.add(new Bottleneck(
                         convBn(parameters, p + "conv1.weight", p + "bn1", width, in, 1, reduceStride),
                         PackedConv.pack(spatial.weight(), spatial.bias(), width, width, kernel, stride / reduceStride),
-                        Winograd.suits(kernel, stride, width, width)
+                        aligned[index] && Winograd.suits(kernel, stride, width, width)
                                 ? Winograd.of(spatial.weight(), spatial.bias(), width, width) : null,
                         convBn(parameters, p + "conv3.weight", p + "bn3", out, width, 1, 1),
                         b == 0 ? convBn(parameters, p + "downsample.0.weight", p + "downsample.1", out, in, 1, stride)
@@ -60,17 +66,56 @@ public final class Network {
             }
         }
         this.blocks = List.copyOf(list);
+        this.tileAlignment = blocks.stream().anyMatch(b -> b.winograd() != null) ? Winograd.BLOCK : 1;
+        // Dense passes run in bands of rows cut anywhere, so Winograd's blocks would fall differently from band to
+        // band: direct convolutions only.
         List<Bottleneck> dense = new ArrayList<>();
         int dilation = 1;
         for (Bottleneck b : blocks) {
             dense.add(new Bottleneck(b.reduce().withStrideAndDilation(1, 1),
-                    b.spatial().withStrideAndDilation(1, dilation), dilation == 1 ? b.winograd() : null, b.expand(),
+                    b.spatial().withStrideAndDilation(1, dilation), null, b.expand(),
                     b.downsample() == null ? null : b.downsample().withStrideAndDilation(1, 1)));
             dilation *= b.stride();
         }
         this.denseBlocks = List.copyOf(dense);
         this.classifier = PackedConv.pack(parameters.apply("fc.weight"), parameters.apply("fc.bias"),
                 config.numClasses(), config.featureChannels(), 1, 1);
+    }
+
+    /** The parameters, each checked to hold finite values only: one NaN or infinity makes every score NaN. */
+    private static Function<String, float[]> finiteOnly(Function<String, float[]> parameters) {
+        return name -> {
+            float[] values = parameters.apply(name);
+            for (int i = 0; i < values.length; i++) {
+                if (!Float.isFinite(values[i])) {
+                    throw new BagNetException("parameter '" + name + "' holds " + values[i] + " at index " + i
+                            + "; weights must be finite");
+                }
+            }
+            return values;
+        };
+    }
+
+    /**
+     * Per block (in order), whether Winograd's 4x4 output blocks can fall on the same grid cells in every tile and in
+     * the whole image, so that tiles give the whole image's bits: true when no stride follows the block and the
+     * later 3x3 convolutions shrink its output by a multiple of 4, given tiles of a multiple of 4 cells (and the
+     * whole image padded to one, see {@link #aligned}).
+     */
+    private static boolean[] winogradAligned(BagNetConfig config) {
+        int count = config.blocks().stream().mapToInt(Integer::intValue).sum();
+        boolean[] aligned = new boolean[count];
+        int shrinkAfter = 0;
+        boolean strideAfter = false;
+        int index = count;
+        for (int s = config.stages() - 1; s >= 0; s--) {
+            for (int b = config.blocks().get(s) - 1; b >= 0; b--) {
+                aligned[--index] = !strideAfter && shrinkAfter % Winograd.BLOCK == 0;
+                shrinkAfter += config.kernelSize(s, b) - 1;
+                strideAfter |= config.stride(s, b) > 1;
+            }
+        }
+        return aligned;
     }
 
     /**
@@ -94,8 +139,9 @@ public final class Network {
                 }
             }
         }
-        BatchNorm.Folded f = BatchNorm.fold(composed, mid, parameters.apply("bn1.weight"),
-                parameters.apply("bn1.bias"), parameters.apply("bn1.running_mean"), parameters.apply("bn1.running_var"));
+        BatchNorm.Folded f = BatchNorm.fold("bn1", composed, mid, parameters.apply("bn1.weight"),
+                parameters.apply("bn1.bias"), parameters.apply("bn1.running_mean"),
+                parameters.apply("bn1.running_var"));
         return PackedConv.pack(f.weight(), f.bias(), mid, in, 3, 1);
     }
 
@@ -106,7 +152,7 @@ public final class Network {
     }
 
     private static BatchNorm.Folded fold(Function<String, float[]> parameters, String conv, String bn, int out) {
-        return BatchNorm.fold(parameters.apply(conv), out, parameters.apply(bn + ".weight"),
+        return BatchNorm.fold(bn, parameters.apply(conv), out, parameters.apply(bn + ".weight"),
                 parameters.apply(bn + ".bias"), parameters.apply(bn + ".running_mean"),
                 parameters.apply(bn + ".running_var"));
     }
@@ -115,15 +161,25 @@ public final class Network {
         return config;
     }
 
+    /** Grid cells the side of a streamed tile must be a multiple of for tiles to give the whole image's bits. */
+    public int tileAlignment() {
+        return tileAlignment;
+    }
+
     /**
-     * The last feature map, [N, gh, gw, featureChannels] (one feature vector per image patch), in a tensor of
-     * {@code workspace}'s that the caller gives back. Dense ("a trous") evaluation gives the features of every q x q
-     * window at stride 1, [N, H - q + 1, W - q + 1, featureChannels]: cell (y, x) equals the features of the window
-     * at (y, x) alone, and each window is computed once, the strides dropped and the later kernels dilated instead.
+     * The last feature map, [N, gh, gw, featureChannels] (one feature vector per image patch; more cells past the
+     * bottom and right when the grid is padded to the {@link #tileAlignment}), in a tensor of {@code workspace}'s that
+     * the caller gives back. Dense ("a trous") evaluation gives the features of every q x q window at stride 1,
+     * [N, H - q + 1, W - q + 1, featureChannels]: cell (y, x) equals the features of the window at (y, x) alone, and
+     * each window is computed once, the strides dropped and the later kernels dilated instead.
      */
     private Tensor features(Tensor images, boolean dense, Workers workers, Workspace workspace) {
         workspace.reset(List.of(dense, images.batch(), images.height(), images.width(), images.channels()));
-        Tensor x = ConvKernel.apply(stem, images, null, true, workers, workspace);
+        Tensor input = dense ? images : aligned(images, workspace);
+        Tensor x = ConvKernel.apply(stem, input, null, true, workers, workspace);
+        if (input != images) {
+            workspace.give(input);
+        }
         for (Bottleneck block : dense ? denseBlocks : blocks) {
             Tensor next = block.forward(x, workers, workspace);
             if (next != x) {
@@ -135,13 +191,48 @@ public final class Network {
     }
 
     /**
+     * The images, zero-padded past their bottom and right edges when their grid is not a multiple of the
+     * {@link #tileAlignment}: the extra cells are what a tile reaching past the image computes, so Winograd's blocks
+     * see the same values in both (a tensor of {@code workspace}'s, or the images themselves when none is needed).
+     */
+    private Tensor aligned(Tensor images, Workspace workspace) {
+        int height = alignedSize(images.height());
+        int width = alignedSize(images.width());
+        if (height == images.height() && width == images.width()) {
+            return images;
+        }
+        int c = images.channels();
+        Tensor padded = workspace.take(images.batch(), height, width, c);
+        float[] dst = padded.data();
+        Arrays.fill(dst, 0f);
+        for (int n = 0; n < images.batch(); n++) {
+            for (int y = 0; y < images.height(); y++) {
+                System.arraycopy(images.data(), ((n * images.height() + y) * images.width()) * c, dst,
+                        ((n * height + y) * width) * c, images.width() * c);
+            }
+        }
+        return padded;
+    }
+
+    /** An input side padded to whole multiples of the {@link #tileAlignment} in grid cells. */
+    private int alignedSize(int inputSize) {
+        int grid = config.gridSize(inputSize);
+        if (grid % tileAlignment == 0) {
+            return inputSize;
+        }
+        int cells = (grid + tileAlignment - 1) / tileAlignment * tileAlignment;
+        return config.gridStride() * (cells - 1) + config.receptiveField();
+    }
+
+    /**
      * Multiply-accumulates of one image's class scores at the given input size, as computed (stem composed, only
-     * the part of a downsample that is added), except that Winograd layers count as their direct convolution.
+     * the part of a downsample that is added, the grid padded to the tile alignment), except that Winograd layers
+     * count as their direct convolution.
      */
     public long macs(int height, int width) {
         long total = 0;
-        int h = stem.outputSize(height);
-        int w = stem.outputSize(width);
+        int h = stem.outputSize(alignedSize(height));
+        int w = stem.outputSize(alignedSize(width));
         total += (long) h * w * stem.macsPerPixel();
         for (Bottleneck b : blocks) {
             int rh = b.reduce().outputSize(h);
@@ -164,8 +255,13 @@ public final class Network {
      */
     public long activationBytes(int height, int width) {
         BufferCount buffers = new BufferCount();
-        int h = stem.outputSize(height);
-        int w = stem.outputSize(width);
+        int paddedHeight = alignedSize(height);
+        int paddedWidth = alignedSize(width);
+        if (paddedHeight != height || paddedWidth != width) {
+            buffers.give(buffers.take((long) paddedHeight * paddedWidth * stem.inChannels()), 1);
+        }
+        int h = stem.outputSize(paddedHeight);
+        int w = stem.outputSize(paddedWidth);
         long x = buffers.take((long) h * w * stem.outChannels());
         for (Bottleneck b : blocks) {
             if (b.runsInBands()) {
@@ -241,24 +337,18 @@ public final class Network {
     }
 
     /**
-     * One tile of a streamed pass over one image: adds the features of grid cells [0, rows) x [0, cols) to
-     * {@code featureSum} (cells beyond lie in padding past the image's edge) and returns {@code head}'s logits at
-     * every cell of the tile, [1, gh, gw, head outputs], or null when there is no head.
+     * One tile of a streamed pass over one image: adds the features of grid cells [0, rows) x [0, cols) to open rows
+     * [0, rows) of {@code mean} (cells beyond lie past the image's edge) and returns {@code head}'s logits at every
+     * cell of the tile's grid, [1, gh, gw, head outputs], or null when there is no head.
      */
-    public Tensor tile(Tensor image, int rows, int cols, double[] featureSum, PackedConv head, Workers workers,
+    public Tensor tile(Tensor image, int rows, int cols, GridMean mean, PackedConv head, Workers workers,
             Workspace workspace) {
         Tensor features = features(image, false, workers, workspace);
-        int c = features.channels();
-        float[] f = features.data();
+        int rowLength = features.width() * features.channels();
         for (int y = 0; y < rows; y++) {
-            for (int x = 0; x < cols; x++) {
-                int base = (y * features.width() + x) * c;
-                for (int ch = 0; ch < c; ch++) {
-                    featureSum[ch] += f[base + ch];
-                }
-            }
+            mean.add(features.data(), y * rowLength, cols, y);
         }
-        Tensor logits = head == null ? null : ConvKernel.apply(head, features, null, false, workers);
+        Tensor logits = head == null ? null : gridLogits(head, image, features, workers);
         workspace.give(features);
         return logits;
     }
@@ -269,12 +359,26 @@ public final class Network {
                 workers).data();
     }
 
-    /** Image-level class scores, [N, 1, 1, classes]: the grid is pooled before the (linear) classifier. */
+    /**
+     * Image-level class scores, [N, 1, 1, classes]: the grid is pooled before the (linear) classifier, in
+     * {@link GridMean}'s order, the one a streamed pass uses too.
+     */
     public Tensor classScores(Tensor images, Workers workers, Workspace workspace) {
         Tensor features = features(images, false, workers, workspace);
-        Tensor pooled = Pooling.meanOverGrid(features);
+        int c = features.channels();
+        int rows = config.gridSize(images.height());
+        int cols = config.gridSize(images.width());
+        float[] pooled = new float[images.batch() * c];
+        for (int n = 0; n < images.batch(); n++) {
+            GridMean mean = new GridMean(c, 1);
+            for (int y = 0; y < rows; y++) {
+                mean.add(features.data(), ((n * features.height() + y) * features.width()) * c, cols, 0);
+                mean.closeRows(1);
+            }
+            System.arraycopy(mean.mean(), 0, pooled, n * c, c);
+        }
         workspace.give(features);
-        return ConvKernel.apply(classifier, pooled, null, false, workers);
+        return ConvKernel.apply(classifier, Tensor.wrap(pooled, images.batch(), 1, 1, c), null, false, workers);
     }
 
     /**
@@ -286,8 +390,17 @@ public final class Network {
     public Tensor patchLogits(Tensor images, int[] classes, boolean dense, Workers workers, Workspace workspace) {
         PackedConv head = classes == null ? classifier : classifier.selectOutputs(classes);
         Tensor features = features(images, dense, workers, workspace);
-        Tensor logits = ConvKernel.apply(head, features, null, false, workers);
+        Tensor logits = dense ? ConvKernel.apply(head, features, null, false, workers)
+                : gridLogits(head, images, features, workers);
         workspace.give(features);
+        return logits;
+    }
+
+    /** {@code head} at the grid cells of the images (not at those the padding added), [N, gh, gw, outputs]. */
+    private Tensor gridLogits(PackedConv head, Tensor images, Tensor features, Workers workers) {
+        Tensor logits = Tensor.zeros(images.batch(), config.gridSize(images.height()),
+                config.gridSize(images.width()), head.outChannels());
+        ConvKernel.run(head, features, logits, null, false, workers);
         return logits;
     }
 }

@@ -32,7 +32,10 @@ public final class Json {
         return value;
     }
 
-    /** Escapes a string as a JSON string literal, quotes included. */
+    /**
+     * Escapes a string as a JSON string literal, quotes included; control characters (also DEL and C1) and the line
+     * separators JavaScript will not take raw become four-hex-digit escapes.
+     */
     public static String quote(String s) {
         StringBuilder sb = new StringBuilder(s.length() + 2).append('"');
         for (int i = 0; i < s.length(); i++) {
@@ -44,7 +47,7 @@ public final class Json {
                 case '\r' -> sb.append("\\r");
                 case '\t' -> sb.append("\\t");
                 default -> {
-                    if (c < 0x20) {
+                    if (c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == '\u2028' || c == '\u2029') {
                         sb.append(String.format("\\u%04x", (int) c));
                     } else {
                         sb.append(c);

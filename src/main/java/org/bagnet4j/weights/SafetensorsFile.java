@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -177,9 +178,32 @@ public final class SafetensorsFile implements AutoCloseable {
                     entries.put(name, parseEntry(where, name, e.getValue(), dataSize));
                 }
             }
+            checkLayout(where, entries, dataSize);
             return new SafetensorsFile(path, source, 8 + headerLength, metadata, Collections.unmodifiableMap(entries));
         } catch (IOException e) {
             throw new BagNetException(where + "cannot read: " + e.getMessage());
+        }
+    }
+
+    /**
+     * The standard's layout: the tensors' byte ranges, in offset order, tile the data section exactly, with no gap,
+     * overlap or trailing bytes, so that no byte is read twice or for two tensors.
+     */
+    private static void checkLayout(String where, Map<String, Entry> entries, long dataSize) {
+        List<Entry> byOffset = entries.values().stream()
+                .sorted(Comparator.comparingLong(Entry::begin).thenComparingLong(Entry::end)).toList();
+        long expected = 0;
+        for (Entry e : byOffset) {
+            if (e.begin() != expected) {
+                throw new BagNetException(where + "tensor '" + e.name() + "' starts at data byte " + e.begin()
+                        + " but the tensor before it ends at " + expected + " (data must be contiguous, without gaps "
+                        + "or overlaps)");
+            }
+            expected = e.end();
+        }
+        if (expected != dataSize) {
+            throw new BagNetException(where + "the tensors' data ends at byte " + expected + " but the file has "
+                    + dataSize + " bytes of data");
         }
     }
 

@@ -86,7 +86,7 @@ class CommandsTest {
                 new String[] {"run", "--model", tiny, "--input", rank2.toString(), "--output", out},
                 new String[] {"info", "--preset", "resnet50"},
                 new String[] {"info", "--bogus", "1"}));
-        List<String> expected = List.of("unknown command 'frobnicate'", "missing --input", "--threads must be at least 1",
+        List<String> expected = List.of("unknown command 'frobnicate'", "missing --input", "--threads must be between 1 and 1024",
                 "header length field says", "model file not found: missing.safetensors",
                 "input 8x8 is smaller than custom's 25x25 receptive field", "input has 1 channels",
                 "got shape [3, 30]", "unknown preset 'resnet50'", "unknown option --bogus");

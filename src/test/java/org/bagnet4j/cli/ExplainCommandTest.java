@@ -127,7 +127,7 @@ class ExplainCommandTest {
         r = CommandsTest.cli("explain", "--model", model, "--class", "10", photo);
         assertThat(r.err()).contains("class index 10 is outside 0-9");
         r = CommandsTest.cli("explain", "--model", model, "--top", "0", photo);
-        assertThat(r.err()).contains("--top must be at least 1");
+        assertThat(r.err()).contains("--top must be between 1 and 256, got 0");
         r = CommandsTest.cli("explain", "--model", model, "--no-resize", "--out", dir.resolve("a").toString(),
                 ReferenceFixtures.images().resolve("variant-gif.gif").toString());
         assertThat(r.code()).as(r.err()).isZero();

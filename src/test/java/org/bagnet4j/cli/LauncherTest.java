@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 import org.bagnet4j.ReferenceFixtures;
 import org.junit.jupiter.api.Test;
@@ -21,5 +22,37 @@ class LauncherTest {
         String err = new String(p.getErrorStream().readAllBytes());
         assertThat(p.waitFor()).isEqualTo(2);
         assertThat(err).contains("bagnet4j: missing --input");
+    }
+
+    /** The relaunched JVM ends with its launcher: when the launcher is killed (SIGKILL), and on a SIGTERM. */
+    @Test
+    void theRelaunchedJvmEndsWithItsLauncher() throws Exception {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        for (boolean kill : new boolean[] {true, false}) {
+            Process launcher = new ProcessBuilder(java, "-cp", Path.of("target", "classes").toString(),
+                    Main.class.getName(), "bench", "--threads", "1", "--warmup", "0", "--iters", "1000000")
+                    .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            ProcessHandle child = null;
+            try {
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                while (child == null && System.nanoTime() < deadline) {
+                    child = launcher.toHandle().children().findFirst().orElse(null);
+                    Thread.sleep(50);
+                }
+                assertThat(child).as("relaunched JVM").isNotNull();
+                if (kill) {
+                    launcher.destroyForcibly();
+                } else {
+                    launcher.destroy();
+                }
+                assertThat(child.onExit().get(20, TimeUnit.SECONDS).isAlive()).as(kill ? "after SIGKILL" : "after "
+                        + "SIGTERM").isFalse();
+            } finally {
+                launcher.destroyForcibly();
+                if (child != null) {
+                    child.destroyForcibly();
+                }
+            }
+        }
     }
 }

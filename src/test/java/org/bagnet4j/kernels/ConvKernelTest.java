@@ -111,12 +111,32 @@ class ConvKernelTest {
                 0, null, 0, 1, false)).isInstanceOf(BagNetException.class).hasMessageContaining("1x1");
     }
 
+    /** The whole grid at once and the same grid in tiles of 2 x 3 cells give the scalar twin's bits. */
     @Test
-    void poolingMatchesScalarTwin() {
+    void gridMeanIsTheSameInAnyPieces() {
         Random rnd = new Random(3);
+        int height = 5;
+        int width = 7;
         for (int c : new int[] {1, 15, 16, 17, 2048}) {
-            Tensor in = random(rnd, 2, 5, 7, c);
-            assertClose("pool c=" + c, Pooling.meanOverGrid(in).data(), ScalarKernels.meanOverGrid(in).data(), 1e-6);
+            Tensor in = random(rnd, 1, height, width, c);
+            float[] expected = ScalarKernels.gridMean(in);
+            GridMean whole = new GridMean(c, height);
+            for (int y = 0; y < height; y++) {
+                whole.add(in.data(), y * width * c, width, y);
+            }
+            whole.closeRows(height);
+            assertThat(whole.mean()).as("whole, c=" + c).containsExactly(expected);
+            GridMean tiled = new GridMean(c, 2);
+            for (int by = 0; by < height; by += 2) {
+                int rows = Math.min(2, height - by);
+                for (int bx = 0; bx < width; bx += 3) {
+                    for (int y = 0; y < rows; y++) {
+                        tiled.add(in.data(), ((by + y) * width + bx) * c, Math.min(3, width - bx), y);
+                    }
+                }
+                tiled.closeRows(rows);
+            }
+            assertThat(tiled.mean()).as("tiles, c=" + c).containsExactly(expected);
         }
     }
 
@@ -133,6 +153,6 @@ class ConvKernelTest {
         assertThatThrownBy(() -> PackedConv.pack(new float[5], null, 4, 3, 3, 1))
                 .isInstanceOf(BagNetException.class).hasMessageContaining("expected 4x3x3x3");
         assertThatThrownBy(() -> new Workers(0)).isInstanceOf(BagNetException.class)
-                .hasMessageContaining("at least 1");
+                .hasMessageContaining("between 1 and 1024");
     }
 }

@@ -51,20 +51,23 @@ public final class ScalarKernels {
         return out;
     }
 
-    /** Mean over all cells, per image and channel: [N, H, W, C] -> [N, 1, 1, C]. */
-    public static Tensor meanOverGrid(Tensor in) {
-        Tensor out = Tensor.zeros(in.batch(), 1, 1, in.channels());
-        for (int n = 0; n < in.batch(); n++) {
-            for (int c = 0; c < in.channels(); c++) {
-                double sum = 0;
-                for (int y = 0; y < in.height(); y++) {
-                    for (int x = 0; x < in.width(); x++) {
-                        sum += in.get(n, y, x, c);
-                    }
+    /**
+     * Mean over all cells of one image, per channel, in {@link GridMean}'s order: each row summed left to right in
+     * float, the row sums added top to bottom in double.
+     */
+    public static float[] gridMean(Tensor in) {
+        float[] mean = new float[in.channels()];
+        for (int c = 0; c < in.channels(); c++) {
+            double total = 0;
+            for (int y = 0; y < in.height(); y++) {
+                float row = 0f;
+                for (int x = 0; x < in.width(); x++) {
+                    row += in.get(0, y, x, c);
                 }
-                out.data()[n * in.channels() + c] = (float) (sum / (in.height() * in.width()));
+                total += row;
             }
+            mean[c] = (float) (total / (in.height() * in.width()));
         }
-        return out;
+        return mean;
     }
 }

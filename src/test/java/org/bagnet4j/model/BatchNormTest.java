@@ -35,7 +35,7 @@ class BatchNormTest {
             int c = i % cout;
             expected[i] = (float) ((expected[i] - mean[c]) / Math.sqrt(var[c] + 1e-5) * gamma[c] + beta[c]);
         }
-        BatchNorm.Folded f = BatchNorm.fold(w, cout, gamma, beta, mean, var);
+        BatchNorm.Folded f = BatchNorm.fold("bn", w, cout, gamma, beta, mean, var);
         Tensor folded = ScalarKernels.conv(in, f.weight(), f.bias(), cout, k, 1, null, false);
         assertClose("folded batchnorm", folded.data(), expected, 1e-6);
     }

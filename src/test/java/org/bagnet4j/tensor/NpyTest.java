@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -46,6 +49,43 @@ class NpyTest {
         Path text = dir.resolve("t.npy");
         Files.writeString(text, "hello");
         assertThatThrownBy(() -> Npy.read(text)).hasMessageContaining("not a .npy file");
+    }
+
+    private Path npy(String dict, int dataBytes) throws IOException {
+        String header = dict + " ".repeat((64 - (10 + dict.length() + 1) % 64) % 64) + "\n";
+        byte[] head = header.getBytes(StandardCharsets.ISO_8859_1);
+        ByteBuffer b = ByteBuffer.allocate(10 + head.length + dataBytes)
+                .order(ByteOrder.LITTLE_ENDIAN);
+        b.put(new byte[] {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0}).putShort((short) head.length).put(head);
+        Path file = dir.resolve("h.npy");
+        Files.write(file, b.array());
+        return file;
+    }
+
+    /** The header is parsed as the dict it is: a key hidden in a string, a repeated key or odd shapes fail. */
+    @Test
+    void headerIsParsedNotSearched() throws IOException {
+        assertThat(Npy.read(npy("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 1), }", 8)).shape())
+                .containsExactly(2, 1);
+        assertThat(Npy.read(npy("{\"shape\": (3,), \"descr\": \"<f4\", \"fortran_order\": False}", 12)).shape())
+                .containsExactly(3);
+        assertThat(Npy.read(npy("{'descr': '<f4', 'fortran_order': False, 'shape': ()}", 4)).shape()).isEmpty();
+        assertThatThrownBy(() -> Npy.read(npy("{'descr': '<f4', 'fortran_order': False, 'x': \"'shape': (1,)\", "
+                + "'shape': (2,)}", 8))).hasMessageContaining("unexpected key 'x'");
+        assertThatThrownBy(() -> Npy.read(npy("{'descr': \"'shape': (1,)\", 'fortran_order': False}", 4)))
+                .hasMessageContaining("missing 'shape'");
+        assertThatThrownBy(() -> Npy.read(npy("{'descr': '<f4', 'fortran_order': False, 'shape': (2,), "
+                + "'shape': (1,)}", 4))).hasMessageContaining("'shape' given twice");
+        assertThatThrownBy(() -> Npy.read(npy("{'descr': '<f4', 'fortran_order': False, 'shape': (-1,)}", 4)))
+                .hasMessageContaining("non-negative integers");
+        assertThatThrownBy(() -> Npy.read(npy("{'descr': '<f4', 'fortran_order': False, 'shape': (99999999999,)}",
+                4))).hasMessageContaining("below 2^31");
+        assertThatThrownBy(() -> Npy.read(npy("{'descr': '<f4', 'fortran_order': False, 'shape': (65536, 65536, "
+                + "65536)}", 4))).hasMessageContaining("is too large");
+        assertThatThrownBy(() -> Npy.read(npy("{'descr': '<f4', 'fortran_order': Maybe, 'shape': (1,)}", 4)))
+                .hasMessageContaining("expected True or False");
+        assertThatThrownBy(() -> Npy.read(npy("{'descr': '<f4', 'fortran_order': False, 'shape': (1,)} extra", 4)))
+                .hasMessageContaining("unexpected text after the dict");
     }
 
     @Test

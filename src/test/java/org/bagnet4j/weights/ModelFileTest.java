@@ -81,6 +81,20 @@ class ModelFileTest {
         meta.put("bagnet4j.num_classes", "3");
         meta.put("bagnet4j.widths", "2000000000,4");
         assertThatThrownBy(() -> ModelFile.open(write(meta, tensorsOf(SMALL))))
-                .hasMessageContaining("widths[0] = 2000000000 is outside");
+                .hasMessageContaining("config small: widths[0] = 2000000000 is outside");
+        meta.put("bagnet4j.widths", "2,4");
+        meta.put("bagnet4j.blocks", "1000,1000");
+        assertThatThrownBy(() -> ModelFile.open(write(meta, tensorsOf(SMALL))))
+                .hasMessageContaining("config small: blocks in all = 2000 is outside [1, 1024]");
+        Map<String, String> deep = new LinkedHashMap<>(SMALL.toMetadata());
+        for (String key : List.of("widths", "blocks", "strides", "kernel3")) {
+            deep.put("bagnet4j." + key, String.join(",", java.util.Collections.nCopies(17, "1")));
+        }
+        assertThatThrownBy(() -> ModelFile.open(write(deep, tensorsOf(SMALL))))
+                .hasMessageContaining("stages = 17 is outside [1, 16]");
+        deep.replaceAll((k, v) -> k.startsWith("bagnet4j.") && v.contains(",") ? "1,1,1,1" : v);
+        deep.put("bagnet4j.strides", "16,16,16,2");
+        assertThatThrownBy(() -> ModelFile.open(write(deep, tensorsOf(SMALL))))
+                .hasMessageContaining("the strides multiply to more than 4096");
     }
 }

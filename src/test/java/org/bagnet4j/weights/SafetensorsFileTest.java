@@ -75,6 +75,23 @@ class SafetensorsFileTest {
         assertFails(raw("[".repeat(100_000), 0), "nesting deeper than");
     }
 
+    /** Overlapping, shifted or gapped tensors are refused: the data must be tiled exactly, in offset order. */
+    @Test
+    void requiresTheStandardContiguousLayout() throws IOException {
+        String a = "\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":";
+        String b = "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":";
+        assertFails(raw("{" + a + "[0,8]}," + b + "[4,12]}}", 12), "tensor 'b' starts at data byte 4 but the tensor "
+                + "before it ends at 8");
+        assertFails(raw("{" + a + "[0,8]}," + b + "[0,8]}}", 8), "starts at data byte 0 but the tensor before it "
+                + "ends at 8");
+        assertFails(raw("{" + a + "[4,12]}}", 12), "tensor 'a' starts at data byte 4 but the tensor before it ends at 0");
+        assertFails(raw("{" + a + "[0,8]}," + b + "[12,20]}}", 20), "starts at data byte 12");
+        assertFails(raw("{" + a + "[0,8]}}", 12), "the tensors' data ends at byte 8 but the file has 12 bytes of data");
+        try (SafetensorsFile f = SafetensorsFile.open(raw("{" + b + "[8,16]}," + a + "[0,8]}}", 16))) {
+            assertThat(f.entries().keySet()).as("header order need not be offset order").containsExactly("b", "a");
+        }
+    }
+
     @Test
     void refusesToReadOtherDtypesAsFloat() throws IOException {
         Path file = raw("{\"h\":{\"dtype\":\"F16\",\"shape\":[2],\"data_offsets\":[0,4]}}", 4);
