@@ -23,14 +23,14 @@ def preset_config(name):
 
 
 class Bottleneck(nn.Module):
-    def __init__(self, inplanes, planes, kernel, stride, downsample):
+    def __init__(self, inplanes, planes, kernel, stride, downsample, device=None):
         super().__init__()
-        self.conv1 = nn.Conv2d(inplanes, planes, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(planes)
-        self.conv2 = nn.Conv2d(planes, planes, kernel, stride=stride, padding=0, bias=False)
-        self.bn2 = nn.BatchNorm2d(planes)
-        self.conv3 = nn.Conv2d(planes, planes * EXPANSION, 1, bias=False)
-        self.bn3 = nn.BatchNorm2d(planes * EXPANSION)
+        self.conv1 = nn.Conv2d(inplanes, planes, 1, bias=False, device=device)
+        self.bn1 = nn.BatchNorm2d(planes, device=device)
+        self.conv2 = nn.Conv2d(planes, planes, kernel, stride=stride, padding=0, bias=False, device=device)
+        self.bn2 = nn.BatchNorm2d(planes, device=device)
+        self.conv3 = nn.Conv2d(planes, planes * EXPANSION, 1, bias=False, device=device)
+        self.bn3 = nn.BatchNorm2d(planes * EXPANSION, device=device)
         self.downsample = downsample
 
     def forward(self, x):
@@ -44,12 +44,12 @@ class Bottleneck(nn.Module):
 
 
 class BagNet(nn.Module):
-    def __init__(self, cfg):
+    def __init__(self, cfg, device=None):
         super().__init__()
         stem = cfg["stem_channels"]
-        self.conv1 = nn.Conv2d(cfg["in_channels"], stem, 1, bias=False)
-        self.conv2 = nn.Conv2d(stem, stem, 3, padding=0, bias=False)
-        self.bn1 = nn.BatchNorm2d(stem)
+        self.conv1 = nn.Conv2d(cfg["in_channels"], stem, 1, bias=False, device=device)
+        self.conv2 = nn.Conv2d(stem, stem, 3, padding=0, bias=False, device=device)
+        self.bn1 = nn.BatchNorm2d(stem, device=device)
         inplanes = stem
         for s, (width, blocks, stride, k3) in enumerate(
                 zip(cfg["widths"], cfg["blocks"], cfg["strides"], cfg["kernel3"])):
@@ -58,14 +58,14 @@ class BagNet(nn.Module):
                 downsample = None
                 if b == 0:
                     downsample = nn.Sequential(
-                        nn.Conv2d(inplanes, width * EXPANSION, 1, stride=stride, bias=False),
-                        nn.BatchNorm2d(width * EXPANSION))
+                        nn.Conv2d(inplanes, width * EXPANSION, 1, stride=stride, bias=False, device=device),
+                        nn.BatchNorm2d(width * EXPANSION, device=device))
                 layers.append(Bottleneck(inplanes, width, 3 if b < k3 else 1,
-                                         stride if b == 0 else 1, downsample))
+                                         stride if b == 0 else 1, downsample, device))
                 inplanes = width * EXPANSION
             setattr(self, "layer%d" % (s + 1), nn.Sequential(*layers))
         self.stages = len(cfg["widths"])
-        self.fc = nn.Linear(inplanes, cfg["num_classes"])
+        self.fc = nn.Linear(inplanes, cfg["num_classes"], device=device)
 
     def features(self, x):
         x = torch.relu(self.bn1(self.conv2(self.conv1(x))))
@@ -84,7 +84,8 @@ class BagNet(nn.Module):
 def expected_shapes(cfg):
     """state_dict name -> shape for a config (without num_batches_tracked), in model order."""
     shapes = {}
-    for name, tensor in BagNet(cfg).state_dict().items():
+    # On the meta device nothing is allocated: the config may come from an untrusted checkpoint.
+    for name, tensor in BagNet(cfg, device="meta").state_dict().items():
         if not name.endswith("num_batches_tracked"):
             shapes[name] = tuple(tensor.shape)
     return shapes

@@ -5,17 +5,24 @@ usage: /usr/bin/python3 weights-converter/convert.py CHECKPOINT OUT.safetensors
            [--arch bagnet9|bagnet17|bagnet33] [--strides 2,2,2,1] [--labels FILE]
 
 Reads the official files (legacy or zip serialization, a plain state_dict or {"state_dict": ...},
-with or without a "module." prefix or num_batches_tracked) without executing pickled code
-(weights_only=True), infers the architecture from the tensor shapes unless --arch is given, checks every
-tensor, and writes float32 tensors under their PyTorch names with the architecture in __metadata__
-(and, with --labels, the class names: a text file with one name per line, in class-index order). RGB
-1000-class models also get ImageNet's evaluation preprocessing in the metadata.
+with or without a "module." prefix or num_batches_tracked) without executing pickled code: before
+torch.load sees the file, checkpoint_guard.py inspects its bytes and refuses TorchScript archives, pickled
+globals other than those of tensors and OrderedDicts, compressed zip entries, and sizes the file cannot
+back; torch.load (weights_only=True) then reads those same bytes. Infers the architecture from the tensor
+shapes unless --arch is given, checks it against the Java loader's limits and every tensor (shape,
+floating-point dtype, finite values), and writes float32 tensors under their PyTorch names with the
+architecture in __metadata__ (and, with --labels, the class names: a UTF-8 text file with one name per
+line, in class-index order). RGB 1000-class models also get ImageNet's evaluation preprocessing in the
+metadata. On any problem it prints one line "convert.py: error: ..." and exits with status 2, leaving no
+output file.
 Needs Debian's python3-torch and python3-numpy: run it with /usr/bin/python3.
 """
 import argparse
+import io
 import json
 import os
 import re
+import stat
 import struct
 import sys
 
@@ -23,12 +30,22 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bagnet_torch import PRESETS, expected_shapes, preset_config  # noqa: E402
+from bagnet_torch import EXPANSION, PRESETS, expected_shapes, preset_config  # noqa: E402
+from checkpoint_guard import CheckpointError, first_line, inspect  # noqa: E402
 
 DEFAULT_STRIDES = [2, 2, 2, 1]
 # torchvision's ImageNet evaluation transforms, which the official BagNets were evaluated with.
 IMAGENET_PREPROCESSING = {"bagnet4j.resize": "256", "bagnet4j.crop": "224", "bagnet4j.pad": "0",
                           "bagnet4j.mean": "0.485,0.456,0.406", "bagnet4j.std": "0.229,0.224,0.225"}
+# The Java loader's limits (BagNetConfig), plus a bound on stages (BagNets have 4) that keeps the expected
+# model of an inferred config small.
+MAX_CHANNELS = 1 << 16
+MAX_CLASSES = 1 << 20
+MAX_BLOCKS = 1024
+MAX_STRIDE = 16
+MAX_STAGES = 16
+FLOAT_DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
+BLOCK_NAME = re.compile(r"layer([1-9][0-9]{0,8})\.(0|[1-9][0-9]{0,8})\..+")
 
 
 class ConversionError(Exception):
@@ -36,56 +53,64 @@ class ConversionError(Exception):
 
 
 def load_state_dict(path):
+    data = read_checkpoint(path)
     try:
-        obj = torch.load(path, map_location="cpu", weights_only=True)
-    except FileNotFoundError:
-        raise ConversionError("checkpoint not found: %s" % path)
+        inspect(data)
+        obj = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+    except CheckpointError as e:
+        raise ConversionError("cannot read %s as a PyTorch checkpoint: %s" % (path, e))
     except Exception as e:  # torch raises many kinds; one line is what the user needs
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise ConversionError("cannot read %s as a PyTorch checkpoint: %s" % (path, first))
+        raise ConversionError("cannot read %s as a PyTorch checkpoint: %s" % (path, first_line(e)))
     if isinstance(obj, dict) and isinstance(obj.get("state_dict"), dict):
         obj = obj["state_dict"]
     if not isinstance(obj, dict) or not all(isinstance(v, torch.Tensor) for v in obj.values()):
         raise ConversionError("%s does not hold a state_dict of tensors" % path)
     state = {}
     for name, tensor in obj.items():
+        if not isinstance(name, str):
+            raise ConversionError("%s has a tensor under %r, not under a name" % (path, name))
         if name.startswith("module."):
             name = name[len("module."):]
         if name.endswith("num_batches_tracked"):
             continue
+        if name in state:
+            raise ConversionError("%s holds tensor %r twice (with and without 'module.')" % (path, name))
         state[name] = tensor
+    # Tensors sharing a storage could make a small file convert into a huge one.
+    if sum(t.numel() * t.element_size() for t in state.values()) > len(data):
+        raise ConversionError("%s: its tensors share storage (they take more bytes than the file)" % path)
     return state
 
 
+def read_checkpoint(path):
+    try:
+        with open(path, "rb") as f:
+            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+                raise ConversionError("checkpoint %s is not a regular file" % path)
+            return f.read()
+    except FileNotFoundError:
+        raise ConversionError("checkpoint not found: %s" % path)
+    except OSError as e:
+        raise ConversionError("cannot read %s: %s" % (path, e.strerror))
+
+
 def infer_config(state, strides):
-    for key in ("conv1.weight", "conv2.weight", "fc.weight", "layer1.0.conv1.weight"):
-        if key not in state:
-            raise ConversionError("not a BagNet checkpoint: no tensor '%s'" % key)
-    stem_out, in_channels = state["conv1.weight"].shape[:2]
-    stages = 0
-    while any(k.startswith("layer%d." % (stages + 1)) for k in state):
-        stages += 1
-    widths, blocks, kernel3 = [], [], []
-    for s in range(1, stages + 1):
-        indices = {int(m.group(1)) for k in state for m in [re.match(r"layer%d\.(\d+)\." % s, k)] if m}
-        count = max(indices) + 1
-        if "layer%d.0.conv1.weight" % s not in state:
-            raise ConversionError("not a BagNet checkpoint: no tensor 'layer%d.0.conv1.weight'" % s)
-        widths.append(int(state["layer%d.0.conv1.weight" % s].shape[0]))
-        blocks.append(count)
-        k3 = 0
-        while k3 < count and "layer%d.%d.conv2.weight" % (s, k3) in state \
-                and state["layer%d.%d.conv2.weight" % (s, k3)].shape[-1] == 3:
-            k3 += 1
-        kernel3.append(k3)
+    stem_out, in_channels = weight_shape(state, "conv1.weight", 4)[:2]
+    weight_shape(state, "conv2.weight", 4)
+    num_classes = weight_shape(state, "fc.weight", 2)[0]
+    blocks = block_counts(state)
+    stages = len(blocks)
+    widths = [weight_shape(state, "layer%d.0.conv1.weight" % s, 4)[0] for s in range(1, stages + 1)]
+    kernel3 = [leading_3x3_blocks(state, s, count) for s, count in enumerate(blocks, 1)]
     if strides is None:
         if stages != len(DEFAULT_STRIDES):
             raise ConversionError("checkpoint has %d stages: give their strides with --strides" % stages)
         strides = DEFAULT_STRIDES
     if len(strides) != stages:
         raise ConversionError("--strides has %d entries but the checkpoint has %d stages" % (len(strides), stages))
-    cfg = dict(arch="custom", in_channels=int(in_channels), stem_channels=int(stem_out), widths=widths,
-               blocks=blocks, strides=list(strides), kernel3=kernel3, num_classes=int(state["fc.weight"].shape[0]))
+    cfg = dict(arch="custom", in_channels=in_channels, stem_channels=stem_out, widths=widths,
+               blocks=blocks, strides=list(strides), kernel3=kernel3, num_classes=num_classes)
+    check_limits(cfg)
     for name in PRESETS:
         if {k: v for k, v in preset_config(name).items() if k != "arch"} == \
                 {k: v for k, v in cfg.items() if k != "arch"}:
@@ -93,18 +118,79 @@ def infer_config(state, strides):
     return cfg
 
 
+def weight_shape(state, name, dims):
+    if name not in state:
+        raise ConversionError("not a BagNet checkpoint: no tensor %r" % name)
+    shape = [int(d) for d in state[name].shape]
+    if len(shape) != dims:
+        raise ConversionError("tensor %r has shape %s, a BagNet needs %d dimensions" % (name, shape, dims))
+    return shape
+
+
+def block_counts(state):
+    """Blocks per stage, from the layerS.B.* names: stages 1..S and blocks 0..B-1, without gaps."""
+    indices = {}
+    for name in state:
+        if name.startswith("layer"):
+            match = BLOCK_NAME.fullmatch(name)
+            if not match:
+                raise ConversionError("unexpected tensor %r (not part of a BagNet)" % name)
+            indices.setdefault(int(match.group(1)), set()).add(int(match.group(2)))
+    if not indices:
+        raise ConversionError("not a BagNet checkpoint: no tensor 'layer1.0.conv1.weight'")
+    if sorted(indices) != list(range(1, len(indices) + 1)) or len(indices) > MAX_STAGES:
+        raise ConversionError("stages must be numbered layer1..layerN without gaps, N <= %d: got %d stages up "
+                              "to layer%d" % (MAX_STAGES, len(indices), max(indices)))
+    counts = []
+    for s in range(1, len(indices) + 1):
+        if max(indices[s]) != len(indices[s]) - 1:
+            raise ConversionError("blocks of layer%d are not numbered 0..N without gaps: %d blocks, the last "
+                                  "numbered %d" % (s, len(indices[s]), max(indices[s])))
+        counts.append(len(indices[s]))
+    return counts
+
+
+def leading_3x3_blocks(state, stage, count):
+    k3 = 0
+    while k3 < count and weight_shape(state, "layer%d.%d.conv2.weight" % (stage, k3), 4)[-1] == 3:
+        k3 += 1
+    return k3
+
+
+def check_limits(cfg):
+    """Checked before a model of this config is even described: it may come from a hostile file."""
+    limits = [("in_channels", cfg["in_channels"], MAX_CHANNELS),
+              ("stem_channels", cfg["stem_channels"], MAX_CHANNELS),
+              ("num_classes", cfg["num_classes"], MAX_CLASSES)]
+    for s in range(len(cfg["widths"])):
+        limits += [("widths[%d]" % s, cfg["widths"][s], MAX_CHANNELS // EXPANSION),
+                   ("blocks[%d]" % s, cfg["blocks"][s], MAX_BLOCKS),
+                   ("strides[%d]" % s, cfg["strides"][s], MAX_STRIDE)]
+    for field, value, top in limits:
+        if not 1 <= value <= top:
+            raise ConversionError("%s = %d is outside [1, %d]" % (field, value, top))
+
+
 def check(state, cfg):
     expected = expected_shapes(cfg)
     for name, shape in expected.items():
         if name not in state:
-            raise ConversionError("missing tensor '%s' for a %s" % (name, cfg["arch"]))
+            raise ConversionError("missing tensor %r for a %s" % (name, cfg["arch"]))
         if tuple(state[name].shape) != shape:
-            raise ConversionError("tensor '%s' has shape %s, a %s needs %s"
+            raise ConversionError("tensor %r has shape %s, a %s needs %s"
                                   % (name, list(state[name].shape), cfg["arch"], list(shape)))
     for name in state:
         if name not in expected:
-            raise ConversionError("unexpected tensor '%s' (not part of a %s)" % (name, cfg["arch"]))
+            raise ConversionError("unexpected tensor %r (not part of a %s)" % (name, cfg["arch"]))
     return list(expected)
+
+
+def check_values(state, names):
+    for name in names:
+        if state[name].dtype not in FLOAT_DTYPES:
+            raise ConversionError("tensor %r has dtype %s, not floating point" % (name, state[name].dtype))
+        if not torch.isfinite(state[name]).all():
+            raise ConversionError("tensor %r has non-finite values" % name)
 
 
 def metadata(cfg):
@@ -128,12 +214,24 @@ def read_labels(path, classes):
             names = [line.strip() for line in f if line.strip()]
     except OSError as e:
         raise ConversionError("cannot read labels %s: %s" % (path, e.strerror))
+    except UnicodeDecodeError:
+        raise ConversionError("labels %s are not UTF-8 text" % path)
     if len(names) != classes:
         raise ConversionError("%s has %d labels but the model has %d classes" % (path, len(names), classes))
     return names
 
 
+def check_output(path):
+    """Fails before the conversion's work, not after it."""
+    folder = os.path.dirname(path) or "."
+    if os.path.isdir(path):
+        raise ConversionError("output %s is a folder" % path)
+    if not os.path.isdir(folder):
+        raise ConversionError("output folder %s does not exist" % folder)
+
+
 def write_safetensors(path, names, state, meta):
+    """Writes PATH.tmp next to PATH and renames it to PATH; on any failure removes it."""
     header = {"__metadata__": meta}
     arrays, offset = [], 0
     for name in names:
@@ -144,15 +242,26 @@ def write_safetensors(path, names, state, meta):
     text = json.dumps(header, separators=(",", ":")).encode("utf-8")
     text += b" " * ((8 - len(text) % 8) % 8)
     tmp = path + ".tmp"
-    with open(tmp, "wb") as f:
-        f.write(struct.pack("<Q", len(text)))
-        f.write(text)
-        for array in arrays:
-            f.write(array.tobytes())
-    os.replace(tmp, path)
+    try:
+        f = open(tmp, "wb")
+    except OSError as e:
+        raise ConversionError("cannot write %s: %s" % (tmp, e.strerror))
+    try:
+        with f:
+            f.write(struct.pack("<Q", len(text)))
+            f.write(text)
+            for array in arrays:
+                f.write(array.tobytes())
+        os.replace(tmp, path)
+    except BaseException as e:  # KeyboardInterrupt too: no partial file may stay behind
+        os.remove(tmp)
+        if isinstance(e, OSError):
+            raise ConversionError("cannot write %s: %s" % (path, e.strerror)) from None
+        raise
 
 
 def convert(checkpoint, out, arch=None, strides=None, labels=None):
+    check_output(out)
     state = load_state_dict(checkpoint)
     if arch is not None:
         if arch not in PRESETS:
@@ -161,6 +270,7 @@ def convert(checkpoint, out, arch=None, strides=None, labels=None):
     else:
         cfg = infer_config(state, strides)
     names = check(state, cfg)
+    check_values(state, names)
     meta = metadata(cfg)
     if cfg["in_channels"] == 3 and cfg["num_classes"] == 1000:
         meta.update(IMAGENET_PREPROCESSING)

@@ -1,14 +1,47 @@
 package org.bagnet4j;
 
-/** A problem with a model file, a configuration or an input, described in one line. */
+/**
+ * A problem with a model file, a configuration or an input, described in one line: text taken from outside (file
+ * names, header fields, metadata) appears in the message {@link #printable}, so that no message spans lines or
+ * drives a terminal.
+ */
 public class BagNetException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
     public BagNetException(String message) {
-        super(message);
+        super(printable(message));
     }
 
     public BagNetException(String message, Throwable cause) {
-        super(message, cause);
+        super(printable(message), cause);
+    }
+
+    /**
+     * Text from outside made safe to show on one line: control characters (C0, DEL, C1) and the bidirectional
+     * overrides that reorder what is displayed become hexadecimal escapes (ESC becomes {@code \x1b}), so a name cannot
+     * move the cursor, change colours, break a line or disguise itself. Text without them is returned as it is.
+     */
+    public static String printable(String text) {
+        if (text == null) {
+            return null;
+        }
+        StringBuilder sb = null;
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (isUnsafe(c)) {
+                if (sb == null) {
+                    sb = new StringBuilder(text.length() + 16).append(text, 0, i);
+                }
+                sb.append(c < 0x100 ? String.format("\\x%02x", (int) c) : String.format("\\u%04x", (int) c));
+            } else if (sb != null) {
+                sb.append(c);
+            }
+        }
+        return sb == null ? text : sb.toString();
+    }
+
+    private static boolean isUnsafe(char c) {
+        return c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == '\u200e' || c == '\u200f'
+                || (c >= '\u202a' && c <= '\u202e') || (c >= '\u2066' && c <= '\u2069');
     }
 }

@@ -126,8 +126,8 @@ public final class ReferenceFixtures {
     private static String scriptsHash() throws IOException {
         try {
             MessageDigest digest = MessageDigest.getInstance("SHA-256");
-            for (String script : List.of("bagnet_torch.py", "make_reference.py", "convert.py", "reference_images.py",
-                    "reference_classify.py", "reference_heatmap.py")) {
+            for (String script : List.of("bagnet_torch.py", "make_reference.py", "convert.py", "checkpoint_guard.py",
+                    "reference_images.py", "reference_classify.py", "reference_heatmap.py")) {
                 digest.update(Files.readAllBytes(SCRIPTS.resolve(script)));
             }
             return HexFormat.of().formatHex(digest.digest());

@@ -49,8 +49,8 @@ class StreamingTest {
     }
 
     /**
-     * Heights and widths with every remainder mod 8 (so the last tile ends at every offset), tiles of 1 to 5 cells,
-     * 1 to 3 threads: the whole image's scores and grid, to the bit.
+     * Heights and widths with every remainder mod 8 (so the last tile ends at every offset), tiles of 1 to 5 cells
+     * and the automatic one (the whole grid here), 1 to 3 threads: the whole image's scores and grid, to the bit.
      */
     @ParameterizedTest
     @ValueSource(strings = {"bagnet9", "bagnet17", "bagnet33"})
@@ -64,9 +64,9 @@ class StreamingTest {
             Tensor image = BagNetTest.randomImages(r, 1, q + 40 + r, q + 47 - r, 3);
             float[] scores = model.classScores(image)[0];
             Tensor grid = model.patchLogits(image, classes);
-            for (int cells = 1; cells <= 5; cells++) {
+            for (int cells = 0; cells <= 5; cells++) {
                 StreamResult s = byThreads.get(cells % 3).stream(image, new StreamRequest().classes(classes)
-                        .keepGrid(true).tileSize(q + 8 * (cells - 1) + r % 3));
+                        .keepGrid(true).tileSize(cells == 0 ? 0 : q + 8 * (cells - 1) + r % 3));
                 String what = arch + " " + image + " tiles of " + cells;
                 assertThat(s.scores()).as(what + " scores").containsExactly(scores);
                 assertThat(s.grid().shape()).containsExactly(grid.shape());

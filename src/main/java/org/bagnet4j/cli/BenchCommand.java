@@ -1,5 +1,7 @@
 package org.bagnet4j.cli;
 
+import static org.bagnet4j.BagNetException.printable;
+
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -57,7 +59,7 @@ final class BenchCommand {
                     size, batch, threads, median, ms[0], 1e3 / median, gflops);
         } else {
             out.printf(Locale.ROOT, "%s %dx%d, batch %d, %d threads, %d iterations after %d warm-up:%n",
-                    TerminalText.escape(model.config().name()), size, size, batch, threads, iters, warmup);
+                    printable(model.config().name()), size, size, batch, threads, iters, warmup);
             out.printf(Locale.ROOT, "  per image: median %.1f ms, min %.1f ms; %.1f images/s; %.1f GFLOP/s "
                     + "(%.2f G multiply-accumulates)%n", median, ms[0], 1e3 / median, gflops,
                     model.macs(size, size) / 1e9);

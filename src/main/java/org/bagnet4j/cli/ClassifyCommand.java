@@ -1,5 +1,7 @@
 package org.bagnet4j.cli;
 
+import static org.bagnet4j.BagNetException.printable;
+
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.AccessDeniedException;
@@ -159,7 +161,7 @@ final class ClassifyCommand {
     static List<Path> collect(List<String> args, List<String> failures) {
         List<Path> files = new ArrayList<>();
         for (String arg : args) {
-            Path path = Path.of(arg);
+            Path path = ArgumentPath.of(arg);
             if (Files.isDirectory(path)) {
                 List<Path> found = new ArrayList<>();
                 walk(path, found, failures);
@@ -290,11 +292,11 @@ final class ClassifyCommand {
     }
 
     private static String toText(Path file, List<Prediction> ranked) {
-        StringBuilder sb = new StringBuilder(TerminalText.escape(file.toString())).append('\n');
+        StringBuilder sb = new StringBuilder(printable(file.toString())).append('\n');
         for (int i = 0; i < ranked.size(); i++) {
             Prediction p = ranked.get(i);
             sb.append(String.format(Locale.ROOT, "  %2d. %-32s %6.2f%%  logit %8.3f  (class %d)%n", i + 1,
-                    TerminalText.escape(p.label()), 100 * p.probability(), p.logit(), p.index()));
+                    printable(p.label()), 100 * p.probability(), p.logit(), p.index()));
         }
         return sb.toString();
     }

@@ -1,5 +1,7 @@
 package org.bagnet4j.cli;
 
+import static org.bagnet4j.BagNetException.printable;
+
 import java.io.PrintStream;
 import java.util.Arrays;
 
@@ -73,16 +75,16 @@ public final class Commands {
                 default -> throw new UsageException("unknown command '" + args[0] + "'");
             };
         } catch (UsageException e) {
-            err.println("bagnet4j: " + TerminalText.escape(e.getMessage()) + " (see: bagnet4j help)");
+            err.println("bagnet4j: " + printable(e.getMessage()) + " (see: bagnet4j help)");
             return 2;
         } catch (BagNetException e) {
-            err.println("bagnet4j: " + TerminalText.escape(e.getMessage()));
+            err.println("bagnet4j: " + printable(e.getMessage()));
             return 2;
         } catch (OutOfMemoryError e) {
             err.println("bagnet4j: out of memory; give java more heap, e.g. java -Xmx4g -jar bagnet4j.jar ...");
             return 2;
         } catch (RuntimeException e) {
-            err.println("bagnet4j: " + TerminalText.escape(unexpected(e)));
+            err.println("bagnet4j: " + printable(unexpected(e)));
             return 2;
         }
     }

@@ -30,7 +30,7 @@ final class DemoCommand {
 
     static int run(String[] args, PrintStream out, PrintStream err) {
         Options options = Options.parse(args, Set.of(), Set.of("out", "threads"));
-        Path dir = Path.of(options.has("out") ? options.required("out") : "bagnet4j-demo");
+        Path dir = ArgumentPath.of(options.has("out") ? options.required("out") : "bagnet4j-demo");
         int threads = options.threads();
         err.println("bagnet4j: demo with the embedded " + BagNet.EMBEDDED_NAME);
         BagNet model = BagNet.embedded(threads);

@@ -1,5 +1,7 @@
 package org.bagnet4j.cli;
 
+import static org.bagnet4j.BagNetException.printable;
+
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
@@ -47,18 +49,19 @@ final class ExplainCommand {
         if (options.positional().size() != 1) {
             throw new UsageException("explain needs exactly one image (or .npy tensor)");
         }
-        Path file = Path.of(options.positional().getFirst());
+        Path file = ArgumentPath.of(options.positional().getFirst());
         int top = options.intValue("top", 8, 1, MAX_SHEET_PATCHES);
         BagNet model = ModelChoice.load(options, options.threads(), err);
         Input input = Input.load(file, model, options, err);
         Integer cls = options.has("class") ? classIndex(model, options.required("class")) : null;
-        Path dir = options.has("out") ? Path.of(options.required("out")) : defaultFolder(file, "explained");
+        Path dir = options.has("out") ? ArgumentPath.of(options.required("out"))
+                : defaultFolder(file, "explained");
         Result r = explain(model, input, cls, options.has("full"), region(options), top, dir, options.has("force"),
                 err);
-        out.printf(Locale.ROOT, "%s: %s (%.1f%%); explained class %d '%s'%n", TerminalText.escape(file.toString()),
-                TerminalText.escape(r.ranked().getFirst().label()), 100 * r.ranked().getFirst().probability(),
-                r.grid().classIndex(), TerminalText.escape(r.grid().label()));
-        r.written().forEach(p -> out.println("  wrote " + TerminalText.escape(p.toString())));
+        out.printf(Locale.ROOT, "%s: %s (%.1f%%); explained class %d '%s'%n", printable(file.toString()),
+                printable(r.ranked().getFirst().label()), 100 * r.ranked().getFirst().probability(),
+                r.grid().classIndex(), printable(r.grid().label()));
+        r.written().forEach(p -> out.println("  wrote " + printable(p.toString())));
         return 0;
     }
 
@@ -166,7 +169,7 @@ final class ExplainCommand {
             long start = System.nanoTime();
             full = Explainer.fullResolution(model, x, target, region, (done, total) ->
                     progress.update((int) (100 * done / total), "% of rows"));
-            err.printf(Locale.ROOT, "bagnet4j: %s: full-resolution map in %.1f s%n", TerminalText.escape(input.name()),
+            err.printf(Locale.ROOT, "bagnet4j: %s: full-resolution map in %.1f s%n", printable(input.name()),
                     (System.nanoTime() - start) / 1e9);
             written.add(writePng(dir.resolve("heatmap-full.png"), Pictures.heatmap(input.seen(), full, String.format(
                     Locale.ROOT, "%s: logit %.3f; each pixel shows the evidence of the %dx%d patch centred on it",

@@ -1,5 +1,7 @@
 package org.bagnet4j.cli;
 
+import static org.bagnet4j.BagNetException.printable;
+
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -30,7 +32,7 @@ final class InfoCommand {
                 config = BagNet.embedded(1).config();
                 source = "embedded in the jar";
             } else {
-                Path path = Path.of(options.positional().getFirst());
+                Path path = ArgumentPath.of(options.positional().getFirst());
                 try (ModelFile file = ModelFile.open(path)) {
                     config = file.config();
                 }
@@ -38,8 +40,8 @@ final class InfoCommand {
             }
         }
         int grid = config.gridSize(224);
-        out.printf(Locale.ROOT, "model:            %s (%s)%n", TerminalText.escape(config.name()),
-                TerminalText.escape(source));
+        out.printf(Locale.ROOT, "model:            %s (%s)%n", printable(config.name()),
+                printable(source));
         out.printf(Locale.ROOT, "input channels:   %d%n", config.inChannels());
         out.printf(Locale.ROOT, "stem channels:    %d%n", config.stemChannels());
         out.printf(Locale.ROOT, "stage widths:     %s%n", config.widths());

@@ -13,7 +13,7 @@ final class ModelChoice {
     static BagNet load(Options options, int threads, PrintStream err) {
         BagNet model;
         if (options.has("model")) {
-            model = BagNet.load(Path.of(options.required("model")), threads);
+            model = BagNet.load(ArgumentPath.of(options.required("model")), threads);
         } else {
             err.println("bagnet4j: no --model given: using the embedded " + BagNet.EMBEDDED_NAME
                     + " (Fashion-MNIST, 28x28 grayscale, 10 classes)");

@@ -1,5 +1,7 @@
 package org.bagnet4j.cli;
 
+import static org.bagnet4j.BagNetException.printable;
+
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -51,8 +53,8 @@ final class PatchesCommand {
         int cls = ExplainCommand.classIndex(model, options.required("class"));
         String label = model.labels().name(cls);
 
-        Path dir = options.has("out") ? Path.of(options.required("out"))
-                : ExplainCommand.defaultFolder(Path.of(options.positional().getFirst()), "patches");
+        Path dir = options.has("out") ? ArgumentPath.of(options.required("out"))
+                : ExplainCommand.defaultFolder(ArgumentPath.of(options.positional().getFirst()), "patches");
         String slug = label.replaceAll("[^A-Za-z0-9]+", "-").replaceAll("^-|-$", "").toLowerCase(Locale.ROOT);
         List<String> outputs = truth == null ? List.of("-top.png", "-top.json")
                 : List.of("-top.png", "-top.json", "-distracting.png", "-distracting.json");
@@ -118,13 +120,14 @@ final class PatchesCommand {
         if (!options.has("labels")) {
             return null;
         }
-        Path csv = Path.of(options.required("labels"));
+        Path csv = ArgumentPath.of(options.required("labels"));
         Map<Path, String> labels = new HashMap<>();
         try {
             for (String line : Files.readAllLines(csv)) {
                 int comma = line.lastIndexOf(',');
                 if (comma > 0) {
-                    labels.put(Path.of(line.substring(0, comma).strip()).normalize(), line.substring(comma + 1).strip());
+                    labels.put(ArgumentPath.of(line.substring(0, comma).strip()).normalize(),
+                            line.substring(comma + 1).strip());
                 }
             }
         } catch (IOException e) {
@@ -150,11 +153,12 @@ final class PatchesCommand {
         List<Pictures.Tile> tiles = new ArrayList<>();
         for (Patch p : patches) {
             RgbImage image = seen.computeIfAbsent(p.source(),
-                    s -> prep.geometry(ImageDecoder.read(Path.of(s), maxPixels), maxPixels));
+                    s -> prep.geometry(ImageDecoder.read(ArgumentPath.of(s), maxPixels), maxPixels));
             tiles.add(ExplainCommand.tile(image, p));
         }
         Path png = ExplainCommand.writePng(dir.resolve(name + ".png"), Pictures.contactSheet(title, tiles, 8));
         Path json = ExplainCommand.writeText(dir.resolve(name + ".json"), ExplainCommand.patches(patches) + "\n");
-        out.println("wrote " + TerminalText.escape(png.toString()) + " and " + TerminalText.escape(json.toString()));
+        out.println("wrote " + printable(png.toString()) + " and "
+                + printable(json.toString()));
     }
 }

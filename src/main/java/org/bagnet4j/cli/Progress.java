@@ -1,10 +1,13 @@
 package org.bagnet4j.cli;
 
+import static org.bagnet4j.BagNetException.printable;
+
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
+
 
 /** A one-line progress bar redrawn on stderr, shown only when there is a terminal to see it. */
 final class Progress {
@@ -40,7 +43,7 @@ final class Progress {
         if (visible) {
             err.print("\r" + " ".repeat(WIDTH + 40) + "\r");
         }
-        err.println(TerminalText.escape(line));
+        err.println(printable(line));
     }
 
     void update(int done, String what) {

@@ -1,5 +1,7 @@
 package org.bagnet4j.cli;
 
+import static org.bagnet4j.BagNetException.printable;
+
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -18,8 +20,8 @@ final class RunCommand {
 
     static int run(String[] args, PrintStream err) {
         Options options = Options.parse(args, Set.of("grid"), Set.of("model", "input", "output", "grid", "threads"));
-        Npy.Array input = Npy.read(Path.of(options.required("input")));
-        Path output = Path.of(options.required("output"));
+        Npy.Array input = Npy.read(ArgumentPath.of(options.required("input")));
+        Path output = ArgumentPath.of(options.required("output"));
         int threads = options.threads();
         int[] s = input.shape();
         if (s.length == 3) {
@@ -48,7 +50,7 @@ final class RunCommand {
             Npy.write(output, new int[] {scores.length, scores[0].length}, flat);
         }
         err.printf(Locale.ROOT, "bagnet4j: %d image(s) %dx%d in %.1f ms -> %s%n", s[0], s[2], s[3],
-                (System.nanoTime() - start) / 1e6, TerminalText.escape(output.toString()));
+                (System.nanoTime() - start) / 1e6, printable(output.toString()));
         return 0;
     }
 }

@@ -1,5 +1,7 @@
 package org.bagnet4j.cli;
 
+import static org.bagnet4j.BagNetException.printable;
+
 import java.awt.image.BufferedImage;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -34,7 +36,7 @@ final class ScrambleCommand {
         if (options.positional().size() != 1) {
             throw new UsageException("scramble needs exactly one image");
         }
-        Path file = Path.of(options.positional().getFirst());
+        Path file = ArgumentPath.of(options.positional().getFirst());
         if (file.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".npy")) {
             throw new UsageException("scramble needs an image file, not a tensor");
         }
@@ -63,7 +65,8 @@ final class ScrambleCommand {
                 Pictures.heatmap(scrambledImage, mapAfter, String.format(Locale.ROOT, "%dx%d tiles shuffled "
                         + "(seed %d): logit %.3f", tiles, tiles, seed, mapAfter.mean())));
 
-        Path dir = options.has("out") ? Path.of(options.required("out")) : ExplainCommand.defaultFolder(file,
+        Path dir = options.has("out") ? ArgumentPath.of(options.required("out"))
+                : ExplainCommand.defaultFolder(file,
                 "scrambled");
         for (String n : List.of("scrambled.png", "heatmaps.png")) {
             if (!options.has("force") && Files.exists(dir.resolve(n))) {
@@ -73,7 +76,7 @@ final class ScrambleCommand {
         Path scrambledPng = ExplainCommand.writePng(dir.resolve("scrambled.png"), Pictures.toBufferedImage(
                 scrambledImage));
         Path pairPng = ExplainCommand.writePng(dir.resolve("heatmaps.png"), pair);
-        out.printf(Locale.ROOT, "%s, %dx%d tiles shuffled (seed %d)%n", TerminalText.escape(file.toString()), tiles,
+        out.printf(Locale.ROOT, "%s, %dx%d tiles shuffled (seed %d)%n", printable(file.toString()), tiles,
                 tiles, seed);
         out.printf(Locale.ROOT, "  %-36s %-36s%n", "before", "after");
         for (int i = 0; i < before.size(); i++) {
@@ -81,12 +84,12 @@ final class ScrambleCommand {
         }
         out.printf(Locale.ROOT, "  top-1 %s%n  wrote %s%n  wrote %s%n",
                 before.getFirst().index() == after.getFirst().index() ? "unchanged" : "changed",
-                TerminalText.escape(scrambledPng.toString()), TerminalText.escape(pairPng.toString()));
+                printable(scrambledPng.toString()), printable(pairPng.toString()));
         return 0;
     }
 
     private static String describe(Prediction p) {
-        String label = TerminalText.escape(p.label().length() > 24 ? p.label().substring(0, 23) + "." : p.label());
+        String label = printable(p.label().length() > 24 ? p.label().substring(0, 23) + "." : p.label());
         return String.format(Locale.ROOT, "%-24s %6.2f%%", label, 100 * p.probability());
     }
 }

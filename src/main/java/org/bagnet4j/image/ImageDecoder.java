@@ -25,7 +25,8 @@ import org.bagnet4j.BagNetException;
 /**
  * Decodes image files with the JDK's own ImageIO readers (JPEG, PNG, BMP, GIF; the first frame of animations)
  * into 8-bit RGB. The size is read from the header and checked against a pixel limit before any pixel is decoded;
- * JPEGs are turned upright by their EXIF orientation.
+ * JPEGs are turned upright by their EXIF orientation. Files are read through an interruptible channel: on a thread
+ * that is interrupted, reading fails with a message saying so (the interrupt stays set).
  */
 public final class ImageDecoder {
     /** Default limit: 100 megapixels. */
@@ -63,7 +64,8 @@ public final class ImageDecoder {
         try {
             Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
             if (!readers.hasNext()) {
-                throw new BagNetException(file + ": not an image in a format Java can read (JPEG, PNG, BMP, GIF)");
+                throw Thread.currentThread().isInterrupted() ? interrupted(file)
+                        : new BagNetException(file + ": not an image in a format Java can read (JPEG, PNG, BMP, GIF)");
             }
             ImageReader reader = readers.next();
             Regions regions;
@@ -160,9 +162,17 @@ public final class ImageDecoder {
         if (e instanceof BagNetException b) {
             return b;
         }
+        if (Thread.currentThread().isInterrupted()) {
+            return interrupted(file);
+        }
         String reason = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
         return new BagNetException(file + ": cannot decode image (" + reason.strip().lines().findFirst().orElse("")
                 + ")");
+    }
+
+    /** A file channel read on an interrupted thread closes the channel: the read fails, and says why. */
+    private static BagNetException interrupted(Path file) {
+        return new BagNetException(file + ": reading stopped because the calling thread was interrupted");
     }
 
     private static void closeQuietly(ImageInputStream in) {

@@ -170,7 +170,10 @@ class HostileInputTest {
         assertThat(r.out()).contains("small\\x1b]0;pwned\\x07").doesNotContain("\u001b");
     }
 
-    /** A folder walk opens files by their bytes: a name that is not UTF-8 is classified like any other. */
+    /**
+     * A name that is not UTF-8 is classified like any other: found by a folder walk (which keeps the name's bytes),
+     * or given on the command line; a name Java cannot take at all is one line.
+     */
     @Test
     void namesThatAreNotUtf8AreClassified() throws IOException {
         Path folder = Files.createDirectories(dir.resolve("latin1"));
@@ -180,6 +183,12 @@ class HostileInputTest {
         CommandsTest.Result r = CommandsTest.cli("classify", "--model", model().toString(), folder.toString());
         assertThat(r.code()).as(r.err()).isZero();
         assertThat(r.out()).contains("caf");
+        // As the JVM hands over such a name typed on the command line: the undecodable byte as U+FFFD.
+        r = CommandsTest.cli("classify", "--model", model().toString(), folder + "/caf\uFFFD.png");
+        assertThat(r.code()).as(r.err()).isZero();
+        r = CommandsTest.cli("classify", "--model", model().toString(), "nul\u0000.png");
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.err()).contains("not a valid path: 'nul\\x00.png'");
     }
 
     /**
