@@ -20,6 +20,7 @@ Needs Debian's python3-torch and python3-numpy: run it with /usr/bin/python3.
 import argparse
 import io
 import json
+import math
 import os
 import re
 import stat
@@ -44,6 +45,7 @@ MAX_CLASSES = 1 << 20
 MAX_BLOCKS = 1024
 MAX_STRIDE = 16
 MAX_STAGES = 16
+MAX_GRID_STRIDE = 4096
 FLOAT_DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
 BLOCK_NAME = re.compile(r"layer([1-9][0-9]{0,8})\.(0|[1-9][0-9]{0,8})\..+")
 
@@ -166,6 +168,8 @@ def check_limits(cfg):
         limits += [("widths[%d]" % s, cfg["widths"][s], MAX_CHANNELS // EXPANSION),
                    ("blocks[%d]" % s, cfg["blocks"][s], MAX_BLOCKS),
                    ("strides[%d]" % s, cfg["strides"][s], MAX_STRIDE)]
+    limits += [("blocks in all", sum(cfg["blocks"]), MAX_BLOCKS),
+               ("the strides' product", math.prod(cfg["strides"]), MAX_GRID_STRIDE)]
     for field, value, top in limits:
         if not 1 <= value <= top:
             raise ConversionError("%s = %d is outside [1, %d]" % (field, value, top))

@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -377,14 +378,12 @@ public final class BagNet {
         StreamResult result = counted(() -> new StreamedPass(network, workers, workspace.get()).run(image, request,
                 heapBudget(running.get())));
         requireFinite(result.scores());
-        if (result.grid() != null) {
-            requireFinite(result.grid());
-        }
         return result;
     }
 
     /** {@link #stream(ImageSource, StreamRequest)} of an image in memory, [1, H, W, C]. */
     public StreamResult stream(Tensor image, StreamRequest request) {
+        requireFinite(image.data(), "the input holds %s; inputs must be finite");
         return stream(ImageSource.of(image), request);
     }
 
@@ -412,21 +411,20 @@ public final class BagNet {
         return values;
     }
 
-    private static void requireFinite(float[] values) {
+    static void requireFinite(float[] outputs) {
+        requireFinite(outputs, "the model's outputs overflow float32 on this input (%s): its weights are too large");
+    }
+
+    private static void requireFinite(float[] values, String problem) {
         for (float v : values) {
             if (!Float.isFinite(v)) {
-                throw new BagNetException("the model's outputs overflow float32 on this input (" + v + "): its "
-                        + "weights are too large");
+                throw new BagNetException(String.format(Locale.ROOT, problem, v));
             }
         }
     }
 
     private void check(Tensor images) {
-        for (float v : images.data()) {
-            if (!Float.isFinite(v)) {
-                throw new BagNetException("the input holds " + v + "; inputs must be finite");
-            }
-        }
+        requireFinite(images.data(), "the input holds %s; inputs must be finite");
         BagNetConfig c = config();
         if (images.channels() != c.inChannels()) {
             throw new BagNetException(c.name() + " expects " + c.inChannels() + " input channels, got "

@@ -23,7 +23,9 @@ public record BagNetConfig(String name, int inChannels, int stemChannels, List<I
     public static final int EXPANSION = 4;
     /** Guards against configurations (e.g. from a corrupt file) that would allocate absurd amounts. */
     private static final int MAX_CHANNELS = 1 << 16;
+    private static final int MAX_CLASSES = 1 << 20;
     private static final int MAX_STAGES = 16;
+    private static final int MAX_STRIDE = 16;
     private static final int MAX_BLOCKS = 1024;
     private static final int MAX_GRID_STRIDE = 4096;
 
@@ -41,11 +43,11 @@ public record BagNetConfig(String name, int inChannels, int stemChannels, List<I
         checkRange(name, "stages", stages, 1, MAX_STAGES);
         checkRange(name, "in_channels", inChannels, 1, MAX_CHANNELS);
         checkRange(name, "stem_channels", stemChannels, 1, MAX_CHANNELS);
-        checkRange(name, "num_classes", numClasses, 1, 1 << 20);
+        checkRange(name, "num_classes", numClasses, 1, MAX_CLASSES);
         for (int s = 0; s < stages; s++) {
             checkRange(name, "widths[" + s + "]", widths.get(s), 1, MAX_CHANNELS / EXPANSION);
-            checkRange(name, "blocks[" + s + "]", blocks.get(s), 1, 1024);
-            checkRange(name, "strides[" + s + "]", strides.get(s), 1, 16);
+            checkRange(name, "blocks[" + s + "]", blocks.get(s), 1, MAX_BLOCKS);
+            checkRange(name, "strides[" + s + "]", strides.get(s), 1, MAX_STRIDE);
             checkRange(name, "kernel3[" + s + "]", kernel3.get(s), 0, blocks.get(s));
         }
         checkRange(name, "blocks in all", blocks.stream().mapToInt(Integer::intValue).sum(), 1, MAX_BLOCKS);

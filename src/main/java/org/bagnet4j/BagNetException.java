@@ -17,9 +17,9 @@ public class BagNetException extends RuntimeException {
     }
 
     /**
-     * Text from outside made safe to show on one line: control characters (C0, DEL, C1) and the bidirectional
-     * overrides that reorder what is displayed become hexadecimal escapes (ESC becomes {@code \x1b}), so a name cannot
-     * move the cursor, change colours, break a line or disguise itself. Text without them is returned as it is.
+     * Text from outside made safe to show on one line: every {@link #unprintable} character becomes a hexadecimal
+     * escape (ESC becomes {@code \x1b}), so a name cannot move the cursor, change colours, break a line or disguise
+     * itself. Text without them is returned as it is.
      */
     public static String printable(String text) {
         if (text == null) {
@@ -28,7 +28,7 @@ public class BagNetException extends RuntimeException {
         StringBuilder sb = null;
         for (int i = 0; i < text.length(); i++) {
             char c = text.charAt(i);
-            if (isUnsafe(c)) {
+            if (unprintable(c)) {
                 if (sb == null) {
                     sb = new StringBuilder(text.length() + 16).append(text, 0, i);
                 }
@@ -40,8 +40,12 @@ public class BagNetException extends RuntimeException {
         return sb == null ? text : sb.toString();
     }
 
-    private static boolean isUnsafe(char c) {
-        return c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == '\u200e' || c == '\u200f'
-                || (c >= '\u202a' && c <= '\u202e') || (c >= '\u2066' && c <= '\u2069');
+    /**
+     * Whether a character must not reach a terminal or a log as it is: control characters (C0, DEL, C1), line and
+     * paragraph separators, and the bidirectional marks and overrides that reorder what is displayed.
+     */
+    public static boolean unprintable(char c) {
+        return c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == '\u061c' || c == '\u200e' || c == '\u200f'
+                || (c >= '\u2028' && c <= '\u202e') || (c >= '\u2066' && c <= '\u2069');
     }
 }

@@ -89,11 +89,17 @@ public record Preprocessing(int resize, int crop, int pad, float[] mean, float[]
      */
     public RgbImage geometry(RgbImage image, long maxPixels) {
         int[] resized = resizedSize(image.width(), image.height());
-        checkSize("Resize(" + resize + ")", resized[0], resized[1], maxPixels);
-        checkSize("CenterCrop(" + crop + ")", crop, crop, maxPixels);
-        long croppedWidth = crop > 0 ? crop : resized[0];
-        long croppedHeight = crop > 0 ? crop : resized[1];
-        checkSize("Pad(" + pad + ")", croppedWidth + 2L * pad, croppedHeight + 2L * pad, maxPixels);
+        if (resize > 0) {
+            checkSize("Resize(" + resize + ")", resized[0], resized[1], maxPixels);
+        }
+        if (crop > 0) {
+            checkSize("CenterCrop(" + crop + ")", crop, crop, maxPixels);
+        }
+        if (pad > 0) {
+            long croppedWidth = crop > 0 ? crop : resized[0];
+            long croppedHeight = crop > 0 ? crop : resized[1];
+            checkSize("Pad(" + pad + ")", croppedWidth + 2L * pad, croppedHeight + 2L * pad, maxPixels);
+        }
         RgbImage out = channels() == 1 ? image.toGray() : image;
         if (resize > 0) {
             out = PilResize.resize(out, resized[0], resized[1]);

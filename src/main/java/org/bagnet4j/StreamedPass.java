@@ -61,8 +61,8 @@ final class StreamedPass {
         int gridHeight = config.gridSize(height);
         int gridWidth = config.gridSize(width);
         int cells = tileCells(request, width, gridHeight, gridWidth, budget);
-        int tileRows = Math.min(cells, aligned(gridHeight));
-        int tileCols = Math.min(cells, aligned(gridWidth));
+        int tileRows = Math.min(cells, gridHeight);
+        int tileCols = Math.min(cells, gridWidth);
         int tileHeight = stride * (tileRows - 1) + q;
         int tileWidth = stride * (tileCols - 1) + q;
 
@@ -89,6 +89,7 @@ final class StreamedPass {
                 cut(band, bandRows, width, bx * stride, tile);
                 Tensor logits = network.tile(tile, rows, cols, mean, head, workers, workspace);
                 if (logits != null) {
+                    BagNet.requireFinite(logits.data());
                     outputs.add(logits, by, bx, rows, cols, rowsOut);
                 }
             }
@@ -106,7 +107,8 @@ final class StreamedPass {
 
     /**
      * Tile side in grid cells: the request's, or the largest whose activations fit the heap share; a multiple of the
-     * network's tile alignment (rounded down, but at least one), so that every tile gives the whole image's bits.
+     * network's tile alignment (rounded down, but at least the alignment), so that every tile gives the whole image's
+     * bits.
      */
     private int tileCells(StreamRequest request, int width, int gridHeight, int gridWidth, long budget) {
         int q = config.receptiveField();
@@ -127,22 +129,12 @@ final class StreamedPass {
         return cells;
     }
 
-    /**
-     * Grid cells rounded up to the tile alignment. A tile never stops short of that: the cells it adds past the
-     * image's grid see the same pixels as in a whole-image pass (the leftover columns and rows past the last cell's
-     * window, then zeros), and Winograd's blocks that hold the last cells need them.
-     */
-    private int aligned(int gridCells) {
-        int alignment = network.tileAlignment();
-        return (gridCells + alignment - 1) / alignment * alignment;
-    }
-
     /** Activations of one tile, plus the input band (tile height x image width) and the tile's own input. */
     private long tileBytes(int cells, int width, int gridHeight, int gridWidth) {
         int q = config.receptiveField();
         int stride = config.gridStride();
-        int tileHeight = stride * (Math.min(cells, aligned(gridHeight)) - 1) + q;
-        int tileWidth = stride * (Math.min(cells, aligned(gridWidth)) - 1) + q;
+        int tileHeight = stride * (Math.min(cells, gridHeight) - 1) + q;
+        int tileWidth = stride * (Math.min(cells, gridWidth) - 1) + q;
         long input = 4L * config.inChannels() * tileHeight * ((long) width + tileWidth);
         return network.activationBytes(tileHeight, tileWidth) + input;
     }

@@ -75,6 +75,23 @@ class StreamingTest {
         }
     }
 
+    /** bagnet33 (Winograd on its last 3x3) on a grid of 15 x 17 cells, in tiles of 4 to 16 cells: the bits of the whole. */
+    @Test
+    void largerTilesOfBagnet33GiveTheWholeImagesBits() {
+        BagNet model = BagNet.withRandomWeights(BagNetConfig.bagnet33(), 12, 2);
+        Tensor image = BagNetTest.randomImages(12, 1, 33 + 8 * 14 + 5, 33 + 8 * 16 + 2, 3);
+        int[] classes = {3, 999};
+        float[] scores = model.classScores(image)[0];
+        Tensor grid = model.patchLogits(image, classes);
+        assertThat(grid.height()).isEqualTo(15);
+        for (int cells : new int[] {4, 8, 12, 16}) {
+            StreamResult s = model.stream(image, new StreamRequest().classes(classes).keepGrid(true)
+                    .tileSize(33 + 8 * (cells - 1)));
+            assertThat(s.scores()).as("tiles of " + cells).containsExactly(scores);
+            assertThat(s.grid().data()).as("grid, tiles of " + cells).containsExactly(grid.data());
+        }
+    }
+
     /** Each image of a batch gets the bits it gets alone, whole or streamed. */
     @Test
     void batchesGiveEachImagesOwnBits() {

@@ -51,7 +51,7 @@ final class ClassifyCommand {
         if (options.positional().isEmpty()) {
             throw new UsageException("classify needs at least one image or folder");
         }
-        int top = options.intValue("top", 5, 1);
+        int top = options.intValue("top", 5, 1, Integer.MAX_VALUE);
         int batch = options.intValue("batch", 1, 1, MAX_BATCH);
         int threads = options.threads();
         long maxPixels = options.maxPixels();
@@ -228,11 +228,18 @@ final class ClassifyCommand {
             return new Item(file, input(file, prep, maxPixels), (System.nanoTime() - start) / 1e6, null);
         } catch (BagNetException e) {
             return new Item(file, null, 0, e.getMessage());
-        } catch (OutOfMemoryError e) {
-            return new Item(file, null, 0, file + ": out of memory while decoding; give java more heap (-Xmx)");
-        } catch (RuntimeException e) {
-            return new Item(file, null, 0, file + ": " + Commands.unexpected(e));
+        } catch (RuntimeException | OutOfMemoryError | StackOverflowError e) {
+            return new Item(file, null, 0, file + ": " + problem(e));
         }
+    }
+
+    /** What went wrong with one image, in a line. */
+    static String problem(Throwable e) {
+        return switch (e) {
+            case BagNetException b -> b.getMessage();
+            case OutOfMemoryError m -> "out of memory; give java more heap (-Xmx)";
+            default -> Commands.unexpected(e);
+        };
     }
 
     /** The file decoded and preprocessed; every problem is a BagNetException naming the file. */
@@ -264,22 +271,24 @@ final class ClassifyCommand {
         return groups;
     }
 
-    /** Runs one batch; returns how many of its images failed. */
+    /** Runs one batch (again image by image if it fails); returns how many of its images failed. */
     private static int classifyGroup(BagNet model, List<Item> group, int top, boolean json, StringBuilder out,
             List<String> messages) {
         long start = System.nanoTime();
         float[][] scores;
         try {
             scores = model.classScores(Tensor.concat(group.stream().map(Item::input).toList()));
-        } catch (BagNetException e) {
-            group.forEach(item -> messages.add(item.file() + ": " + e.getMessage()));
-            return group.size();
-        } catch (OutOfMemoryError e) {
-            group.forEach(item -> messages.add(item.file() + ": out of memory; give java more heap (-Xmx)"));
-            return group.size();
-        } catch (RuntimeException e) {
-            group.forEach(item -> messages.add(item.file() + ": " + Commands.unexpected(e)));
-            return group.size();
+        } catch (RuntimeException | OutOfMemoryError | StackOverflowError e) {
+            if (group.size() == 1) {
+                messages.add(group.getFirst().file() + ": " + problem(e));
+                return 1;
+            }
+            // Image by image, so that one image's failure stays its own.
+            int failed = 0;
+            for (Item item : group) {
+                failed += classifyGroup(model, List.of(item), top, json, out, messages);
+            }
+            return failed;
         }
         double forwardMs = (System.nanoTime() - start) / 1e6 / group.size();
         for (int n = 0; n < group.size(); n++) {

@@ -90,7 +90,7 @@ public final class Commands {
     }
 
     /** One line for a failure no check foresaw (a bug): what it was and where, without a stack trace. */
-    static String unexpected(RuntimeException e) {
+    static String unexpected(Throwable e) {
         StackTraceElement[] trace = e.getStackTrace();
         return "unexpected " + e.getClass().getSimpleName() + (e.getMessage() == null ? "" : " (" + e.getMessage()
                 + ")") + (trace.length == 0 ? "" : " at " + trace[0]) + "; please report it";

@@ -61,11 +61,6 @@ final class Options {
         return v;
     }
 
-    /** A whole number option of at least {@code min}, or the fallback when absent. */
-    int intValue(String name, int fallback, int min) {
-        return intValue(name, fallback, min, Integer.MAX_VALUE);
-    }
-
     /** A whole number option in [min, max], or the fallback when absent. */
     int intValue(String name, int fallback, int min, int max) {
         return (int) longValue(name, fallback, min, max);
@@ -84,8 +79,8 @@ final class Options {
             throw new UsageException("--" + name + " needs a whole number, got '" + v + "'");
         }
         if (n < min || n > max) {
-            throw new UsageException("--" + name + " must be " + (max == Integer.MAX_VALUE || max == Long.MAX_VALUE
-                    ? "at least " + min : "between " + min + " and " + max) + ", got " + n);
+            throw new UsageException("--" + name + " must be " + (max == Long.MAX_VALUE ? "at least " + min
+                    : "between " + min + " and " + max) + ", got " + n);
         }
         return n;
     }

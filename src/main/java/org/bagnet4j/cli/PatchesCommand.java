@@ -5,6 +5,7 @@ import static org.bagnet4j.BagNetException.printable;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -13,6 +14,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.stream.Collectors;
 
 import org.bagnet4j.BagNet;
 import org.bagnet4j.BagNetException;
@@ -90,22 +92,19 @@ final class PatchesCommand {
             } catch (BagNetException e) {
                 progress.println("bagnet4j: " + e.getMessage());
                 failed++;
-            } catch (OutOfMemoryError e) {
-                progress.println("bagnet4j: " + file + ": out of memory; give java more heap (-Xmx)");
-                failed++;
-            } catch (RuntimeException e) {
-                progress.println("bagnet4j: " + file + ": " + Commands.unexpected(e));
+            } catch (RuntimeException | OutOfMemoryError | StackOverflowError e) {
+                progress.println("bagnet4j: " + file + ": " + ClassifyCommand.problem(e));
                 failed++;
             }
             progress.update(i + 1, "images");
         }
-        write(dir, slug + "-top", ofClass.best(), prep, maxPixels, String.format(Locale.ROOT,
+        Sheet sheet = new Sheet(dir, files, prep, maxPixels, progress, out);
+        failed += sheet.write(slug + "-top", ofClass.best(), String.format(Locale.ROOT,
                 "%d patches with the most evidence for '%s'%s", k, label, truth == null ? ""
-                        : " in images of that class"), out);
+                        : " in images of that class"));
         if (distracting != null) {
-            write(dir, slug + "-distracting", distracting.best(), prep, maxPixels, String.format(Locale.ROOT,
-                    "distracting: %d patches of images of other classes with the most evidence for '%s'", k, label),
-                    out);
+            failed += sheet.write(slug + "-distracting", distracting.best(), String.format(Locale.ROOT,
+                    "distracting: %d patches of images of other classes with the most evidence for '%s'", k, label));
         }
         return failed > 0 ? 1 : 0;
     }
@@ -122,16 +121,22 @@ final class PatchesCommand {
         }
         Path csv = ArgumentPath.of(options.required("labels"));
         Map<Path, String> labels = new HashMap<>();
+        List<String> lines;
         try {
-            for (String line : Files.readAllLines(csv)) {
-                int comma = line.lastIndexOf(',');
-                if (comma > 0) {
-                    labels.put(ArgumentPath.of(line.substring(0, comma).strip()).normalize(),
-                            line.substring(comma + 1).strip());
+            lines = Files.readAllLines(csv);
+        } catch (IOException e) {
+            throw new BagNetException("cannot read labels " + csv + " (" + e.getClass().getSimpleName() + ")");
+        }
+        for (int i = 0; i < lines.size(); i++) {
+            String line = lines.get(i);
+            int comma = line.lastIndexOf(',');
+            if (comma > 0) {
+                try {
+                    labels.put(Path.of(line.substring(0, comma).strip()).normalize(), line.substring(comma + 1).strip());
+                } catch (InvalidPathException e) {
+                    throw new BagNetException(csv + ", line " + (i + 1) + ": not a valid path (" + e.getReason() + ")");
                 }
             }
-        } catch (IOException e) {
-            throw new BagNetException("cannot read labels " + csv + ": " + e.getMessage());
         }
         Map<Path, String> byFile = new HashMap<>();
         for (Path f : files) {
@@ -146,19 +151,36 @@ final class PatchesCommand {
         return byFile;
     }
 
-    /** The contact sheet and JSON of kept patches; their images are decoded once more to cut the crops. */
-    private static void write(Path dir, String name, List<Patch> patches, Preprocessing prep, long maxPixels,
-            String title, PrintStream out) {
-        Map<String, RgbImage> seen = new HashMap<>();
-        List<Pictures.Tile> tiles = new ArrayList<>();
-        for (Patch p : patches) {
-            RgbImage image = seen.computeIfAbsent(p.source(),
-                    s -> prep.geometry(ImageDecoder.read(ArgumentPath.of(s), maxPixels), maxPixels));
-            tiles.add(ExplainCommand.tile(image, p));
+    /**
+     * Writes the contact sheet and JSON of kept patches. Their images are decoded once more to cut the crops; one
+     * that cannot be (changed or removed meanwhile) is left out of the sheet, said on stderr, and counted as failed.
+     */
+    private record Sheet(Path dir, Map<String, Path> files, Preprocessing prep, long maxPixels, Progress progress,
+            PrintStream out) {
+        Sheet(Path dir, List<Path> files, Preprocessing prep, long maxPixels, Progress progress, PrintStream out) {
+            this(dir, files.stream().collect(Collectors.toMap(Path::toString, f -> f, (a, b) -> a)), prep, maxPixels,
+                    progress, out);
         }
-        Path png = ExplainCommand.writePng(dir.resolve(name + ".png"), Pictures.contactSheet(title, tiles, 8));
-        Path json = ExplainCommand.writeText(dir.resolve(name + ".json"), ExplainCommand.patches(patches) + "\n");
-        out.println("wrote " + printable(png.toString()) + " and "
-                + printable(json.toString()));
+
+        /** Returns how many patches could not be shown. */
+        int write(String name, List<Patch> patches, String title) {
+            Map<String, RgbImage> seen = new HashMap<>();
+            List<Pictures.Tile> tiles = new ArrayList<>();
+            int missing = 0;
+            for (Patch p : patches) {
+                try {
+                    RgbImage image = seen.computeIfAbsent(p.source(), s -> prep.geometry(ImageDecoder.read(
+                            files.get(s), maxPixels), maxPixels));
+                    tiles.add(ExplainCommand.tile(image, p));
+                } catch (BagNetException e) {
+                    progress.println("bagnet4j: " + e.getMessage() + "; its patch is left out of " + name + ".png");
+                    missing++;
+                }
+            }
+            Path png = ExplainCommand.writePng(dir.resolve(name + ".png"), Pictures.contactSheet(title, tiles, 8));
+            Path json = ExplainCommand.writeText(dir.resolve(name + ".json"), ExplainCommand.patches(patches) + "\n");
+            out.println("wrote " + printable(png.toString()) + " and " + printable(json.toString()));
+            return missing;
+        }
     }
 }

@@ -8,7 +8,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 
-
 /** A one-line progress bar redrawn on stderr, shown only when there is a terminal to see it. */
 final class Progress {
     private static final int WIDTH = 30;

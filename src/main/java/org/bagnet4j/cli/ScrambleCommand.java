@@ -66,8 +66,7 @@ final class ScrambleCommand {
                         + "(seed %d): logit %.3f", tiles, tiles, seed, mapAfter.mean())));
 
         Path dir = options.has("out") ? ArgumentPath.of(options.required("out"))
-                : ExplainCommand.defaultFolder(file,
-                "scrambled");
+                : ExplainCommand.defaultFolder(file, "scrambled");
         for (String n : List.of("scrambled.png", "heatmaps.png")) {
             if (!options.has("force") && Files.exists(dir.resolve(n))) {
                 throw new BagNetException(dir.resolve(n) + " exists; give another --out, or --force to overwrite");

@@ -108,6 +108,16 @@ public final class Winograd {
 
     /** relu(conv3x3(input) + bias), valid, stride 1, in a tensor taken from {@code workspace}. */
     public Tensor apply(Tensor input, Workers workers, Workspace workspace) {
+        return apply(input, input.height(), input.width(), workers, workspace);
+    }
+
+    /**
+     * As {@link #apply(Tensor, Workers, Workspace)}, reading the input's rows from {@code readHeight} and columns from
+     * {@code readWidth} on as zeros, as if the input ended there. A block of outputs that reaches past that edge is
+     * then computed from the same values wherever the input ends, so that a tile reaching past an image's edge gives
+     * the bits of the whole image, whose blocks at the edge read zeros.
+     */
+    public Tensor apply(Tensor input, int readHeight, int readWidth, Workers workers, Workspace workspace) {
         if (input.channels() != inChannels) {
             throw new BagNetException("convolution expects " + inChannels + " input channels, got "
                     + input.channels());
@@ -118,7 +128,8 @@ public final class Winograd {
             throw new BagNetException("input " + input.height() + "x" + input.width()
                     + " is smaller than the 3x3 kernel");
         }
-        Tiling tiling = new Tiling(input.batch(), input.height(), input.width(), outHeight, outWidth);
+        Tiling tiling = new Tiling(input.batch(), input.height(), input.width(), Math.min(readHeight, input.height()),
+                Math.min(readWidth, input.width()), outHeight, outWidth);
         Tensor[] spectra = new Tensor[FREQUENCIES];
         Tensor[] products = new Tensor[FREQUENCIES];
         for (int e = 0; e < FREQUENCIES; e++) {
@@ -148,10 +159,14 @@ public final class Winograd {
         });
     }
 
-    /** The 4x4 output blocks of a batch; tile t's input starts at (4 i, 4 j) of image n. */
-    private record Tiling(int batch, int inHeight, int inWidth, int outHeight, int outWidth, int rows, int cols) {
-        Tiling(int batch, int inHeight, int inWidth, int outHeight, int outWidth) {
-            this(batch, inHeight, inWidth, outHeight, outWidth, (outHeight + BLOCK - 1) / BLOCK,
+    /**
+     * The 4x4 output blocks of a batch; tile t's input starts at (4 i, 4 j) of image n and is read up to
+     * {@code readHeight} x {@code readWidth}, zeros beyond.
+     */
+    private record Tiling(int batch, int inHeight, int inWidth, int readHeight, int readWidth, int outHeight,
+            int outWidth, int rows, int cols) {
+        Tiling(int batch, int inHeight, int inWidth, int readHeight, int readWidth, int outHeight, int outWidth) {
+            this(batch, inHeight, inWidth, readHeight, readWidth, outHeight, outWidth, (outHeight + BLOCK - 1) / BLOCK,
                     (outWidth + BLOCK - 1) / BLOCK);
         }
 
@@ -175,7 +190,7 @@ public final class Winograd {
         }
     }
 
-    /** Copies tile t (zeros past the image's edge) and writes its 36 transformed values per channel, B^T d B. */
+    /** Copies tile t (zeros past the edge it is read to) and writes its 36 transformed values per channel, B^T d B. */
     private void transformInput(Tensor input, Tiling tiling, int t, Tensor[] spectra) {
         int c = inChannels;
         Scratch s = SCRATCH.get().ensure(c);
@@ -185,7 +200,7 @@ public final class Winograd {
         for (int y = 0; y < TILE; y++) {
             for (int x = 0; x < TILE; x++) {
                 int dst = (y * TILE + x) * c;
-                if (y0 + y < tiling.inHeight() && x0 + x < tiling.inWidth()) {
+                if (y0 + y < tiling.readHeight() && x0 + x < tiling.readWidth()) {
                     System.arraycopy(input.data(), ((n * tiling.inHeight() + y0 + y) * tiling.inWidth() + x0 + x) * c,
                             s.tile, dst, c);
                 } else {

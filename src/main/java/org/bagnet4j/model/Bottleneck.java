@@ -16,10 +16,14 @@ import org.bagnet4j.tensor.Workspace;
  * fused into the last convolution.
  *
  * @param winograd the spatial convolution by Winograd's method where that is faster, else null
+ * @param winogradMargin with Winograd, how far the spatial convolution's input reaches past the image's last grid
+ *     cell (its input for c cells is c + margin wide): what a tile reaching past the image reads of it, see
+ *     {@link Winograd#apply(Tensor, int, int, Workers, Workspace)}
+ * @param expand the last 1x1 convolution
  * @param downsample null when the shortcut is the block's input itself
  */
-public record Bottleneck(PackedConv reduce, PackedConv spatial, Winograd winograd, PackedConv expand,
-        PackedConv downsample) {
+public record Bottleneck(PackedConv reduce, PackedConv spatial, Winograd winograd, int winogradMargin,
+        PackedConv expand, PackedConv downsample) {
     /** Most weights (floats) of a block that runs band by band: they stay in L2 beside a band's activations. */
     private static final long BANDED_MAX_WEIGHTS = 256 * 1024;
     /** Most pixels per band: a band's activations stay in L2 from the first 1x1 to the residual. */
@@ -32,13 +36,17 @@ public record Bottleneck(PackedConv reduce, PackedConv spatial, Winograd winogra
      * The block's output, taken from {@code workspace}, or {@code x} itself, overwritten, when the shortcut is the
      * input at its full size (it is read for the last time by the addition that writes the output). Any other
      * {@code x} is left to the caller.
+     *
+     * @param cellRows the grid rows of {@code x} that lie in the image (a tile may reach past its bottom)
+     * @param cellColumns the grid columns of {@code x} that lie in the image
      */
-    public Tensor forward(Tensor x, Workers workers, Workspace workspace) {
+    public Tensor forward(Tensor x, int cellRows, int cellColumns, Workers workers, Workspace workspace) {
         if (runsInBands()) {
             return forwardInBands(x, workers);
         }
         Tensor reduced = ConvKernel.apply(reduce, x, null, true, workers, workspace);
-        Tensor mixed = winograd != null ? winograd.apply(reduced, workers, workspace)
+        Tensor mixed = winograd != null
+                ? winograd.apply(reduced, cellRows + winogradMargin, cellColumns + winogradMargin, workers, workspace)
                 : ConvKernel.apply(spatial, reduced, null, true, workers, workspace);
         workspace.give(reduced);
         Tensor out;

@@ -1,7 +1,6 @@
 package org.bagnet4j.model;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -29,7 +28,7 @@ public final class Network {
     /** The same blocks for dense evaluation: no strides, later kernels dilated by the strides dropped before them. */
     private final List<Bottleneck> denseBlocks;
     private final PackedConv classifier;
-    /** Grid cells a tile's side is a multiple of: Winograd's block where a block uses it, else 1. */
+    /** See {@link #tileAlignment()}. */
     private final int tileAlignment;
 
     /**
@@ -40,7 +39,7 @@ public final class Network {
         Function<String, float[]> parameters = finiteOnly(values);
         this.config = config;
         this.stem = stem(config, parameters);
-        boolean[] aligned = winogradAligned(config);
+        int[] margins = winogradMargins(config);
         List<Bottleneck> list = new ArrayList<>();
         for (int s = 0, index = 0; s < config.stages(); s++) {
             int width = config.widths().get(s);
@@ -57,8 +56,9 @@ public final class Network {
                 list.add(new Bottleneck(
                         convBn(parameters, p + "conv1.weight", p + "bn1", width, in, 1, reduceStride),
                         PackedConv.pack(spatial.weight(), spatial.bias(), width, width, kernel, stride / reduceStride),
-                        aligned[index] && Winograd.suits(kernel, stride, width, width)
+                        margins[index] >= 0 && Winograd.suits(kernel, stride, width, width)
                                 ? Winograd.of(spatial.weight(), spatial.bias(), width, width) : null,
+                        Math.max(margins[index], 0),
                         convBn(parameters, p + "conv3.weight", p + "bn3", out, width, 1, 1),
                         b == 0 ? convBn(parameters, p + "downsample.0.weight", p + "downsample.1", out, in, 1, stride)
                                 : null));
@@ -73,7 +73,7 @@ public final class Network {
         int dilation = 1;
         for (Bottleneck b : blocks) {
             dense.add(new Bottleneck(b.reduce().withStrideAndDilation(1, 1),
-                    b.spatial().withStrideAndDilation(1, dilation), null, b.expand(),
+                    b.spatial().withStrideAndDilation(1, dilation), null, 0, b.expand(),
                     b.downsample() == null ? null : b.downsample().withStrideAndDilation(1, 1)));
             dilation *= b.stride();
         }
@@ -97,25 +97,26 @@ public final class Network {
     }
 
     /**
-     * Per block (in order), whether Winograd's 4x4 output blocks can fall on the same grid cells in every tile and in
-     * the whole image, so that tiles give the whole image's bits: true when no stride follows the block and the
-     * later 3x3 convolutions shrink its output by a multiple of 4, given tiles of a multiple of 4 cells (and the
-     * whole image padded to one, see {@link #aligned}).
+     * Per block (in order), how far its spatial convolution's input reaches past the image's last grid cell, where
+     * Winograd may serve it: a tile's 4x4 output blocks must fall on the same cells as the whole image's, so no stride
+     * may follow the block and the later 3x3 convolutions must shrink its output by a multiple of 4 (tiles then
+     * start on multiples of 4 cells); -1 where that does not hold.
      */
-    private static boolean[] winogradAligned(BagNetConfig config) {
+    private static int[] winogradMargins(BagNetConfig config) {
         int count = config.blocks().stream().mapToInt(Integer::intValue).sum();
-        boolean[] aligned = new boolean[count];
+        int[] margins = new int[count];
         int shrinkAfter = 0;
         boolean strideAfter = false;
         int index = count;
         for (int s = config.stages() - 1; s >= 0; s--) {
             for (int b = config.blocks().get(s) - 1; b >= 0; b--) {
-                aligned[--index] = !strideAfter && shrinkAfter % Winograd.BLOCK == 0;
-                shrinkAfter += config.kernelSize(s, b) - 1;
+                int kernel = config.kernelSize(s, b);
+                margins[--index] = !strideAfter && shrinkAfter % Winograd.BLOCK == 0 ? shrinkAfter + kernel - 1 : -1;
+                shrinkAfter += kernel - 1;
                 strideAfter |= config.stride(s, b) > 1;
             }
         }
-        return aligned;
+        return margins;
     }
 
     /**
@@ -167,21 +168,21 @@ public final class Network {
     }
 
     /**
-     * The last feature map, [N, gh, gw, featureChannels] (one feature vector per image patch; more cells past the
-     * bottom and right when the grid is padded to the {@link #tileAlignment}), in a tensor of {@code workspace}'s that
-     * the caller gives back. Dense ("a trous") evaluation gives the features of every q x q window at stride 1,
-     * [N, H - q + 1, W - q + 1, featureChannels]: cell (y, x) equals the features of the window at (y, x) alone, and
-     * each window is computed once, the strides dropped and the later kernels dilated instead.
+     * The last feature map, [N, gh, gw, featureChannels] (one feature vector per image patch), in a tensor of
+     * {@code workspace}'s that the caller gives back. Dense ("a trous") evaluation gives the features of every q x q
+     * window at stride 1, [N, H - q + 1, W - q + 1, featureChannels]: cell (y, x) equals the features of the window
+     * at (y, x) alone, and each window is computed once, the strides dropped and the later kernels dilated instead.
+     *
+     * @param cellRows the grid rows that lie in the image: all of them, unless {@code images} is a tile reaching past
+     *     the image's bottom (cells past it are computed from the zeros there, and read as zeros by Winograd)
+     * @param cellColumns the grid columns that lie in the image
      */
-    private Tensor features(Tensor images, boolean dense, Workers workers, Workspace workspace) {
+    private Tensor features(Tensor images, int cellRows, int cellColumns, boolean dense, Workers workers,
+            Workspace workspace) {
         workspace.reset(List.of(dense, images.batch(), images.height(), images.width(), images.channels()));
-        Tensor input = dense ? images : aligned(images, workspace);
-        Tensor x = ConvKernel.apply(stem, input, null, true, workers, workspace);
-        if (input != images) {
-            workspace.give(input);
-        }
+        Tensor x = ConvKernel.apply(stem, images, null, true, workers, workspace);
         for (Bottleneck block : dense ? denseBlocks : blocks) {
-            Tensor next = block.forward(x, workers, workspace);
+            Tensor next = block.forward(x, cellRows, cellColumns, workers, workspace);
             if (next != x) {
                 workspace.give(x);
             }
@@ -190,49 +191,20 @@ public final class Network {
         return x;
     }
 
-    /**
-     * The images, zero-padded past their bottom and right edges when their grid is not a multiple of the
-     * {@link #tileAlignment}: the extra cells are what a tile reaching past the image computes, so Winograd's blocks
-     * see the same values in both (a tensor of {@code workspace}'s, or the images themselves when none is needed).
-     */
-    private Tensor aligned(Tensor images, Workspace workspace) {
-        int height = alignedSize(images.height());
-        int width = alignedSize(images.width());
-        if (height == images.height() && width == images.width()) {
-            return images;
-        }
-        int c = images.channels();
-        Tensor padded = workspace.take(images.batch(), height, width, c);
-        float[] dst = padded.data();
-        Arrays.fill(dst, 0f);
-        for (int n = 0; n < images.batch(); n++) {
-            for (int y = 0; y < images.height(); y++) {
-                System.arraycopy(images.data(), ((n * images.height() + y) * images.width()) * c, dst,
-                        ((n * height + y) * width) * c, images.width() * c);
-            }
-        }
-        return padded;
-    }
-
-    /** An input side padded to whole multiples of the {@link #tileAlignment} in grid cells. */
-    private int alignedSize(int inputSize) {
-        int grid = config.gridSize(inputSize);
-        if (grid % tileAlignment == 0) {
-            return inputSize;
-        }
-        int cells = (grid + tileAlignment - 1) / tileAlignment * tileAlignment;
-        return config.gridStride() * (cells - 1) + config.receptiveField();
+    /** {@link #features} of whole images. */
+    private Tensor features(Tensor images, boolean dense, Workers workers, Workspace workspace) {
+        return features(images, config.gridSize(images.height()), config.gridSize(images.width()), dense, workers,
+                workspace);
     }
 
     /**
      * Multiply-accumulates of one image's class scores at the given input size, as computed (stem composed, only
-     * the part of a downsample that is added, the grid padded to the tile alignment), except that Winograd layers
-     * count as their direct convolution.
+     * the part of a downsample that is added), except that Winograd layers count as their direct convolution.
      */
     public long macs(int height, int width) {
         long total = 0;
-        int h = stem.outputSize(alignedSize(height));
-        int w = stem.outputSize(alignedSize(width));
+        int h = stem.outputSize(height);
+        int w = stem.outputSize(width);
         total += (long) h * w * stem.macsPerPixel();
         for (Bottleneck b : blocks) {
             int rh = b.reduce().outputSize(h);
@@ -255,13 +227,8 @@ public final class Network {
      */
     public long activationBytes(int height, int width) {
         BufferCount buffers = new BufferCount();
-        int paddedHeight = alignedSize(height);
-        int paddedWidth = alignedSize(width);
-        if (paddedHeight != height || paddedWidth != width) {
-            buffers.give(buffers.take((long) paddedHeight * paddedWidth * stem.inChannels()), 1);
-        }
-        int h = stem.outputSize(paddedHeight);
-        int w = stem.outputSize(paddedWidth);
+        int h = stem.outputSize(height);
+        int w = stem.outputSize(width);
         long x = buffers.take((long) h * w * stem.outChannels());
         for (Bottleneck b : blocks) {
             if (b.runsInBands()) {
@@ -343,12 +310,12 @@ public final class Network {
      */
     public Tensor tile(Tensor image, int rows, int cols, GridMean mean, PackedConv head, Workers workers,
             Workspace workspace) {
-        Tensor features = features(image, false, workers, workspace);
+        Tensor features = features(image, rows, cols, false, workers, workspace);
         int rowLength = features.width() * features.channels();
         for (int y = 0; y < rows; y++) {
             mean.add(features.data(), y * rowLength, cols, y);
         }
-        Tensor logits = head == null ? null : gridLogits(head, image, features, workers);
+        Tensor logits = head == null ? null : ConvKernel.apply(head, features, null, false, workers);
         workspace.give(features);
         return logits;
     }
@@ -366,13 +333,11 @@ public final class Network {
     public Tensor classScores(Tensor images, Workers workers, Workspace workspace) {
         Tensor features = features(images, false, workers, workspace);
         int c = features.channels();
-        int rows = config.gridSize(images.height());
-        int cols = config.gridSize(images.width());
         float[] pooled = new float[images.batch() * c];
         for (int n = 0; n < images.batch(); n++) {
             GridMean mean = new GridMean(c, 1);
-            for (int y = 0; y < rows; y++) {
-                mean.add(features.data(), ((n * features.height() + y) * features.width()) * c, cols, 0);
+            for (int y = 0; y < features.height(); y++) {
+                mean.add(features.data(), ((n * features.height() + y) * features.width()) * c, features.width(), 0);
                 mean.closeRows(1);
             }
             System.arraycopy(mean.mean(), 0, pooled, n * c, c);
@@ -390,17 +355,8 @@ public final class Network {
     public Tensor patchLogits(Tensor images, int[] classes, boolean dense, Workers workers, Workspace workspace) {
         PackedConv head = classes == null ? classifier : classifier.selectOutputs(classes);
         Tensor features = features(images, dense, workers, workspace);
-        Tensor logits = dense ? ConvKernel.apply(head, features, null, false, workers)
-                : gridLogits(head, images, features, workers);
+        Tensor logits = ConvKernel.apply(head, features, null, false, workers);
         workspace.give(features);
-        return logits;
-    }
-
-    /** {@code head} at the grid cells of the images (not at those the padding added), [N, gh, gw, outputs]. */
-    private Tensor gridLogits(PackedConv head, Tensor images, Tensor features, Workers workers) {
-        Tensor logits = Tensor.zeros(images.batch(), config.gridSize(images.height()),
-                config.gridSize(images.width()), head.outChannels());
-        ConvKernel.run(head, features, logits, null, false, workers);
         return logits;
     }
 }

@@ -72,7 +72,11 @@ public final class Npy {
                         + " bytes of data but the file has " + (fileSize - dataStart));
             }
             float[] data = new float[(int) count];
-            ByteBuffer.wrap(in.readNBytes((int) count * 4)).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(data);
+            byte[] bytes = in.readNBytes((int) count * 4);
+            if (bytes.length != count * 4) {
+                throw new BagNetException(where + "the file ended early (changed while being read?)");
+            }
+            ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(data);
             return new Array(shape, data);
         } catch (NoSuchFileException e) {
             throw new BagNetException("file not found: " + path);

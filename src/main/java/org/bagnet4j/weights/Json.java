@@ -5,6 +5,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import org.bagnet4j.BagNetException;
+
 /**
  * A small strict JSON reader for file headers: objects become {@link LinkedHashMap}s, arrays {@link List}s,
  * numbers {@link Long} when integral and {@link Double} otherwise. Nesting is bounded so that a hostile header
@@ -33,8 +35,8 @@ public final class Json {
     }
 
     /**
-     * Escapes a string as a JSON string literal, quotes included; control characters (also DEL and C1) and the line
-     * separators JavaScript will not take raw become four-hex-digit escapes.
+     * Escapes a string as a JSON string literal, quotes included; {@link BagNetException#unprintable} characters
+     * become four-hex-digit escapes, so that the JSON is safe to print too.
      */
     public static String quote(String s) {
         StringBuilder sb = new StringBuilder(s.length() + 2).append('"');
@@ -47,7 +49,7 @@ public final class Json {
                 case '\r' -> sb.append("\\r");
                 case '\t' -> sb.append("\\t");
                 default -> {
-                    if (c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == '\u2028' || c == '\u2029') {
+                    if (BagNetException.unprintable(c)) {
                         sb.append(String.format("\\u%04x", (int) c));
                     } else {
                         sb.append(c);

@@ -155,7 +155,7 @@ class HostileInputTest {
         assertThat(r.code()).as(r.err()).isZero();
         assertThat(r.out()).contains("evil\\x1b[2J\\u202e.png").doesNotContain("\u001b").doesNotContain("\u202e");
         r = CommandsTest.cli("classify", "--model", model().toString(), "--json", evil.toString());
-        assertThat(r.out()).contains("evil\\u001b[2J").doesNotContain("\u001b");
+        assertThat(r.out()).contains("evil\\u001b[2J\\u202e.png").doesNotContain("\u001b").doesNotContain("\u202e");
         r = CommandsTest.cli("classify", "--model", model().toString(), dir.resolve("gone\u0007.png").toString());
         assertThat(r.err()).contains("gone\\x07.png: file not found").doesNotContain("\u0007");
 

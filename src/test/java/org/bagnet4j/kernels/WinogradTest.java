@@ -34,6 +34,41 @@ class WinogradTest {
         }
     }
 
+    /**
+     * Reading an input up to some edge gives, to the bit, what the input cut at that edge gives: where a block
+     * reaches past the edge it reads zeros, whatever lies beyond (the image's whole-pass bits in a tile that reaches
+     * past the image).
+     */
+    @Test
+    void readsZerosPastTheEdgeItIsGiven() {
+        Random rnd = new Random(5);
+        Workspace workspace = new Workspace();
+        Tensor in = ConvKernelTest.random(rnd, 2, 14, 15, 64);
+        Winograd w = Winograd.of(ConvKernelTest.randomArray(rnd, 64 * 64 * 9), ConvKernelTest.randomArray(rnd, 64),
+                64, 64);
+        for (int[] edge : new int[][] {{14, 15}, {11, 15}, {14, 9}, {7, 10}, {3, 3}}) {
+            Tensor cut = Tensor.zeros(2, edge[0], edge[1], 64);
+            for (int n = 0; n < 2; n++) {
+                for (int y = 0; y < edge[0]; y++) {
+                    System.arraycopy(in.data(), ((n * 14 + y) * 15) * 64, cut.data(), ((n * edge[0] + y) * edge[1]) * 64,
+                            edge[1] * 64);
+                }
+            }
+            Tensor expected = w.apply(cut, new Workers(1), workspace);
+            Tensor reaching = w.apply(in, edge[0], edge[1], new Workers(2), new Workspace());
+            for (int n = 0; n < 2; n++) {
+                for (int y = 0; y < expected.height(); y++) {
+                    for (int x = 0; x < expected.width(); x++) {
+                        for (int c = 0; c < 64; c++) {
+                            assertThat(reaching.get(n, y, x, c)).as("edge %dx%d at (%d, %d)", edge[0], edge[1], y, x)
+                                    .isEqualTo(expected.get(n, y, x, c));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void onlyWideStrideOne3x3LayersUseIt() {
         assertThat(Winograd.suits(3, 1, 512, 512)).isTrue();
