@@ -22,7 +22,8 @@ public final class Commands {
                    model file says (ImageNet: Resize 256, CenterCrop 224). --json: one object per line.
                    --no-resize: the whole image as it is; when its activations would not fit the heap it is
                    evaluated tile by tile (also in explain and patches; the decoded image itself must fit,
-                   about 19 bytes per pixel). --max-pixels: refuse larger images (100000000).
+                   about 19 bytes per pixel). --max-pixels: refuse images with more pixels, and resizes or
+                   crops that would make more (100000000).
               explain [--model M] [--class NAME|INDEX] [--full] [--region x0,y0,x1,y1] [--top K]
                    [--resize N] [--crop N] [--no-resize] [--out DIR] [--force] IMAGE|TENSOR.npy
                    heatmap of the evidence for a class (default: the predicted one) on the patch grid, and with

@@ -18,6 +18,7 @@ import javax.imageio.ImageIO;
 
 import org.bagnet4j.BagNetConfig;
 import org.bagnet4j.ReferenceFixtures;
+import org.bagnet4j.weights.ModelFileTest;
 import org.bagnet4j.weights.SafetensorsWriter;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -39,17 +40,10 @@ class HostileInputTest {
         Map<String, String> metadata = new LinkedHashMap<>(SMALL.toMetadata());
         metadata.putAll(Map.of("bagnet4j.resize", resize, "bagnet4j.crop", crop, "bagnet4j.pad", pad,
                 "bagnet4j.mean", mean, "bagnet4j.std", std));
-        Map<String, SafetensorsWriter.Tensor> tensors = new LinkedHashMap<>();
-        SMALL.tensorShapes().forEach((name, shape) -> {
-            int size = 1;
-            for (int d : shape) {
-                size *= d;
-            }
-            float[] values = new float[size];
-            Arrays.fill(values, name.endsWith("running_var") ? 1f : name.equals("fc.weight") ? fcWeight : 0.1f);
-            tensors.put(name, new SafetensorsWriter.Tensor(shape, values));
-        });
-        Path file = dir.resolve("m" + Math.abs((resize + crop + pad + mean + std + fcWeight).hashCode()) + ".safetensors");
+        Map<String, SafetensorsWriter.Tensor> tensors = ModelFileTest.tensorsOf(SMALL);
+        Arrays.fill(tensors.get("fc.weight").values(), fcWeight);
+        Path file = dir.resolve("m" + Math.abs((resize + crop + pad + mean + std + fcWeight).hashCode())
+                + ".safetensors");
         SafetensorsWriter.write(file, metadata, tensors);
         return file;
     }
@@ -162,10 +156,7 @@ class HostileInputTest {
         Map<String, String> metadata = new LinkedHashMap<>(SMALL.toMetadata());
         metadata.put("bagnet4j.arch", "small\u001b]0;pwned\u0007");
         Path m = dir.resolve("evil.safetensors");
-        Map<String, SafetensorsWriter.Tensor> tensors = new LinkedHashMap<>();
-        SMALL.tensorShapes().forEach((name, shape) -> tensors.put(name, new SafetensorsWriter.Tensor(shape,
-                new float[Arrays.stream(shape).reduce(1, (a, b) -> a * b)])));
-        SafetensorsWriter.write(m, metadata, tensors);
+        SafetensorsWriter.write(m, metadata, ModelFileTest.tensorsOf(SMALL));
         r = CommandsTest.cli("info", m.toString());
         assertThat(r.out()).contains("small\\x1b]0;pwned\\x07").doesNotContain("\u001b");
     }

@@ -13,14 +13,15 @@ import org.bagnet4j.BagNetException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-class ModelFileTest {
+public class ModelFileTest {
     static final BagNetConfig SMALL = new BagNetConfig("small", 1, 4, List.of(2, 4), List.of(1, 2), List.of(2, 1),
             List.of(1, 1), 3);
 
     @TempDir
     Path dir;
 
-    static Map<String, SafetensorsWriter.Tensor> tensorsOf(BagNetConfig config) {
+    /** Every tensor of a config: batchnorm variances 1, everything else 0.1. */
+    public static Map<String, SafetensorsWriter.Tensor> tensorsOf(BagNetConfig config) {
         Map<String, SafetensorsWriter.Tensor> tensors = new LinkedHashMap<>();
         config.tensorShapes().forEach((name, shape) -> {
             int size = 1;
