@@ -182,6 +182,23 @@ class HostileInputTest {
         assertThat(r.err()).contains("not a valid path: 'nul\\x00.png'");
     }
 
+    /** A copy of a folder that every user may read. */
+    private static Path readableCopy(Path from, Path to) throws IOException {
+        try (var files = Files.walk(from)) {
+            for (Path f : files.toList()) {
+                Path target = to.resolve(from.relativize(f).toString());
+                if (Files.isDirectory(f)) {
+                    Files.createDirectories(target);
+                    Files.setPosixFilePermissions(target, PosixFilePermissions.fromString("rwxr-xr-x"));
+                } else {
+                    Files.copy(f, target);
+                    Files.setPosixFilePermissions(target, PosixFilePermissions.fromString("rw-r--r--"));
+                }
+            }
+        }
+        return to;
+    }
+
     /**
      * An unreadable subfolder is reported and the rest of the folder classified. Permissions bind only other users,
      * so as root the CLI runs as nobody.
@@ -200,13 +217,14 @@ class HostileInputTest {
         Files.setPosixFilePermissions(locked, PosixFilePermissions.fromString("---------"));
         try {
             List<String> command = new ArrayList<>();
+            Path classes = Path.of("target", "classes").toAbsolutePath();
             if (System.getProperty("user.name").equals("root")) {
                 command.addAll(List.of("setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"));
+                classes = readableCopy(classes, dir.resolve("classes")); // the checkout may be closed to others
             }
             command.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "--add-modules", "jdk.incubator.vector", "-cp", Path.of("target", "classes").toAbsolutePath()
-                            .toString(), Main.class.getName(), "classify", "--model", m.toString(),
-                    folder.toString()));
+                    "--add-modules", "jdk.incubator.vector", "-cp", classes.toString(), Main.class.getName(),
+                    "classify", "--model", m.toString(), folder.toString()));
             Process p = new ProcessBuilder(command).start();
             String out = new String(p.getInputStream().readAllBytes());
             String err = new String(p.getErrorStream().readAllBytes());
