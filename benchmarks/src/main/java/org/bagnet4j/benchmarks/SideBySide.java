@@ -70,7 +70,7 @@ public final class SideBySide {
                 double eager = pytorchMs(pytorch, preset, "eager_ms");
                 double frozen = pytorchMs(pytorch, preset, "frozen_channels_last_ms");
                 row(preset, "bagnet4j", ours, ours, oursAgree);
-                row(preset, "ONNX Runtime Java 1.22.0", ort, ours, ortAgree);
+                row(preset, "ONNX Runtime Java " + env.getVersion(), ort, ours, ortAgree);
                 row(preset, "PyTorch eager", eager, ours, "(reference)");
                 row(preset, "PyTorch traced + frozen, channels_last", frozen, ours, "(reference)");
             }
