@@ -1,10 +1,11 @@
 #!/usr/bin/python3
-"""PyTorch's half of benchmarks/side-by-side.sh: the same BagNet for all three engines, and PyTorch's timings.
+"""PyTorch's half of benchmarks/side-by-side.sh: the same model for all three engines, and PyTorch's timings.
 
 usage: /usr/bin/python3 benchmarks/side_by_side.py WORK_DIR THREADS ITERS PRESET [PRESET ...]
 
-For each preset: seeded random weights (as the reference tests make them), saved as an official-style checkpoint
-and converted with weights-converter/convert.py to WORK_DIR/<preset>.safetensors; exported to ONNX as
+PRESET: bagnet9|17|33, or a torchvision model (resnet50, densenet169, vgg16, ...). For each: seeded random
+weights (as the reference tests make them), saved as a checkpoint and converted with weights-converter/convert.py
+to WORK_DIR/<preset>.safetensors; exported to ONNX as
 WORK_DIR/<preset>.onnx (NCHW, batch 1, 224x224); one input image WORK_DIR/<preset>_input.npy and PyTorch's class
 scores WORK_DIR/<preset>_scores.npy (float64 arithmetic). Then times PyTorch with torch.set_num_threads(THREADS),
 batch 1: eager, and traced + frozen with channels_last (its fastest configuration here), ITERS runs each after a
@@ -20,7 +21,9 @@ import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "weights-converter"))
-from bagnet_torch import BagNet, preset_config  # noqa: E402
+import make_cnn_reference  # noqa: E402
+import torchvision.models as tvm  # noqa: E402
+from bagnet_torch import PRESETS, BagNet, preset_config  # noqa: E402
 from convert import convert  # noqa: E402
 from make_reference import image_like, randomize  # noqa: E402
 
@@ -41,12 +44,15 @@ def median_ms(run, iters):
 
 
 def prepare(work, preset):
-    model = randomize(BagNet(preset_config(preset)), seed=7)
+    x = image_like(torch.Generator().manual_seed(11), 1, 3, 224, 224).float()
+    if preset in PRESETS:
+        model = randomize(BagNet(preset_config(preset)), seed=7)
+    else:
+        model = make_cnn_reference.randomize(getattr(tvm, preset)(), 7, [x])
     checkpoint = os.path.join(work, preset + ".pth.tar")
     torch.save(model.state_dict(), checkpoint, _use_new_zipfile_serialization=False)
     convert(checkpoint, os.path.join(work, preset + ".safetensors"), arch=preset)
     os.remove(checkpoint)
-    x = image_like(torch.Generator().manual_seed(11), 1, 3, 224, 224).float()
     np.save(os.path.join(work, preset + "_input.npy"), x.numpy())
     with torch.no_grad():
         scores = model.double()(x.double()).float()

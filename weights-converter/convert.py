@@ -1,21 +1,33 @@
 #!/usr/bin/python3
-"""Convert a BagNet PyTorch checkpoint into bagnet4j's safetensors model file.
+"""Convert a BagNet, ResNet, VGG or DenseNet PyTorch checkpoint into bagnet4j's safetensors model file.
 
 usage: /usr/bin/python3 weights-converter/convert.py CHECKPOINT OUT.safetensors
-           [--arch bagnet9|bagnet17|bagnet33] [--strides 2,2,2,1] [--labels FILE]
+           [--arch ARCH] [--strides 2,2,2,1] [--labels FILE]
+  ARCH: bagnet9, bagnet17, bagnet33; resnet18, resnet34, resnet50, resnet101, resnet152, wide_resnet50_2,
+        wide_resnet101_2; vgg11, vgg13, vgg16, vgg19 and their _bn variants; densenet121, densenet161,
+        densenet169, densenet201 (default: inferred from the tensor names and shapes)
 
 Reads the official files (legacy or zip serialization, a plain state_dict or {"state_dict": ...},
 with or without a "module." prefix or num_batches_tracked) without executing pickled code: before
 torch.load sees the file, checkpoint_guard.py inspects its bytes and refuses TorchScript archives, pickled
 globals other than those of tensors and OrderedDicts, compressed zip entries, and sizes the file cannot
-back; torch.load (weights_only=True) then reads those same bytes. Infers the architecture from the tensor
-shapes unless --arch is given, checks it against the Java loader's limits and every tensor (shape,
-floating-point dtype, finite values), and writes float32 tensors under their PyTorch names with the
-architecture in __metadata__ (and, with --labels, the class names: a UTF-8 text file with one name per
-line, in class-index order). RGB 1000-class models also get ImageNet's evaluation preprocessing in the
-metadata. On any problem it prints one line "convert.py: error: ..." and exits with status 2, leaving no
-output file.
-Needs Debian's python3-torch and python3-numpy: run it with /usr/bin/python3.
+back; torch.load (weights_only=True) then reads those same bytes.
+
+Tells the family from the tensor names: a BagNet (a 1x1 conv1, then conv2), or one of torchvision's ResNets
+(conv1 7x7, bn1, layer1..layer4, fc: basic blocks or bottlenecks, the wide ones too; not ResNeXt's grouped
+convolutions), VGGs (features.N, classifier.0/3/6; with or without batchnorm) or DenseNets (features.conv0,
+features.denseblockK.denselayerJ, classifier; the published files' old names norm.1, conv.1, norm.2, conv.2
+are renamed as torchvision does). Other families (MobileNet, ViT, ...) are refused. Infers the architecture
+from the tensor names and shapes unless --arch is given (a ResNet, VGG or DenseNet is checked against the
+model torchvision's own class builds for it, on the meta device), checks it against the Java loader's limits
+and every tensor (shape, floating-point dtype, finite values), and writes float32 tensors under their
+(torchvision's current) PyTorch names, in the model's state_dict order, with the architecture in
+__metadata__ (and, with --labels, the class names: a UTF-8 text file with one name per line, in class-index
+order). A torchvision model's metadata names its bagnet4j.family (resnet, vgg or densenet); a BagNet's has
+no family. RGB 1000-class models also get ImageNet's evaluation preprocessing in the metadata. On any
+problem it prints one line "convert.py: error: ..." and exits with status 2, leaving no output file.
+Needs Debian's python3-torch and python3-numpy (and python3-torchvision for ResNets, VGGs and DenseNets):
+run it with /usr/bin/python3.
 """
 import argparse
 import io
@@ -33,6 +45,8 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bagnet_torch import EXPANSION, PRESETS, expected_shapes, preset_config  # noqa: E402
 from checkpoint_guard import CheckpointError, first_line, inspect  # noqa: E402
+import torchvision_families as families  # noqa: E402
+from torchvision_families import ConversionError  # noqa: E402
 
 DEFAULT_STRIDES = [2, 2, 2, 1]
 # torchvision's ImageNet evaluation transforms, which the official BagNets were evaluated with.
@@ -48,10 +62,6 @@ MAX_STAGES = 16
 MAX_GRID_STRIDE = 4096
 FLOAT_DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
 BLOCK_NAME = re.compile(r"layer([1-9][0-9]{0,8})\.(0|[1-9][0-9]{0,8})\..+")
-
-
-class ConversionError(Exception):
-    pass
 
 
 def load_state_dict(path):
@@ -176,16 +186,20 @@ def check_limits(cfg):
 
 
 def check(state, cfg):
-    expected = expected_shapes(cfg)
+    """The names of the config's tensors in model order, once the state has exactly those, with their shapes."""
+    if "family" in cfg:
+        expected, model = families.expected_shapes(cfg), families.describe(cfg)
+    else:
+        expected, model = expected_shapes(cfg), cfg["arch"]
     for name, shape in expected.items():
         if name not in state:
-            raise ConversionError("missing tensor %r for a %s" % (name, cfg["arch"]))
+            raise ConversionError("missing tensor %r for a %s" % (name, model))
         if tuple(state[name].shape) != shape:
             raise ConversionError("tensor %r has shape %s, a %s needs %s"
-                                  % (name, list(state[name].shape), cfg["arch"], list(shape)))
+                                  % (name, list(state[name].shape), model, list(shape)))
     for name in state:
         if name not in expected:
-            raise ConversionError("unexpected tensor %r (not part of a %s)" % (name, cfg["arch"]))
+            raise ConversionError("unexpected tensor %r (not part of a %s)" % (name, model))
     return list(expected)
 
 
@@ -268,14 +282,22 @@ def convert(checkpoint, out, arch=None, strides=None, labels=None):
     check_output(out)
     state = load_state_dict(checkpoint)
     if arch is not None:
-        if arch not in PRESETS:
-            raise ConversionError("unknown --arch %s (known: %s)" % (arch, ", ".join(PRESETS)))
-        cfg = preset_config(arch)
+        if arch not in PRESETS and families.family_of_arch(arch) is None:
+            raise ConversionError("unknown --arch %s (known: %s)" % (arch, ", ".join([*PRESETS, *families.ARCHS])))
+        family = "bagnet" if arch in PRESETS else families.family_of_arch(arch)
     else:
-        cfg = infer_config(state, strides)
+        family = families.detect(state)
+    if family == "bagnet":
+        cfg = preset_config(arch) if arch is not None else infer_config(state, strides)
+    else:
+        if strides is not None:
+            raise ConversionError("--strides applies to BagNets only, this is a %s" % families.FAMILY_NAMES[family])
+        if family == "densenet":
+            state = families.rename_densenet_keys(state)
+        cfg = families.named_config(arch) if arch is not None else families.infer_config(family, state)
     names = check(state, cfg)
     check_values(state, names)
-    meta = metadata(cfg)
+    meta = families.metadata(cfg) if family != "bagnet" else metadata(cfg)
     if cfg["in_channels"] == 3 and cfg["num_classes"] == 1000:
         meta.update(IMAGENET_PREPROCESSING)
     if labels is not None:
@@ -285,11 +307,15 @@ def convert(checkpoint, out, arch=None, strides=None, labels=None):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description="Convert a BagNet PyTorch checkpoint to bagnet4j safetensors.")
+    parser = argparse.ArgumentParser(description="Convert a BagNet, or a torchvision ResNet, VGG or DenseNet, PyTorch "
+                                     "checkpoint to bagnet4j safetensors.")
     parser.add_argument("checkpoint")
     parser.add_argument("output")
-    parser.add_argument("--arch", help="bagnet9, bagnet17 or bagnet33 (default: inferred from the shapes)")
-    parser.add_argument("--strides", help="stage strides, comma-separated (default 2,2,2,1)")
+    parser.add_argument("--arch", help="bagnet9, bagnet17, bagnet33, resnet18, resnet34, resnet50, resnet101, "
+                        "resnet152, wide_resnet50_2, wide_resnet101_2, vgg11, vgg13, vgg16, vgg19, vgg11_bn, vgg13_bn, "
+                        "vgg16_bn, vgg19_bn, densenet121, densenet161, densenet169 or densenet201 (default: inferred "
+                        "from the tensor names and shapes)")
+    parser.add_argument("--strides", help="a BagNet's stage strides, comma-separated (default 2,2,2,1)")
     parser.add_argument("--labels", help="class names, one per line in class-index order")
     args = parser.parse_args(argv)
     try:
@@ -303,7 +329,8 @@ def main(argv=None):
     except ConversionError as e:
         print("convert.py: error: %s" % e, file=sys.stderr)
         return 2
-    print("wrote %s (%s, %d classes)" % (args.output, cfg["arch"], cfg["num_classes"]))
+    model = families.describe(cfg) if "family" in cfg else cfg["arch"]
+    print("wrote %s (%s, %d classes)" % (args.output, model, cfg["num_classes"]))
     return 0
 
 

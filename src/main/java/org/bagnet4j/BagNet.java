@@ -1,32 +1,24 @@
 package org.bagnet4j;
 
-import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
-import java.util.Random;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
-import java.util.function.Supplier;
 
-import org.bagnet4j.image.ImageDecoder;
 import org.bagnet4j.image.ImageSource;
-import org.bagnet4j.image.RgbImage;
 import org.bagnet4j.kernels.VectorSupport;
 import org.bagnet4j.kernels.Workers;
 import org.bagnet4j.model.Network;
 import org.bagnet4j.tensor.Tensor;
-import org.bagnet4j.tensor.Workspace;
 import org.bagnet4j.weights.ModelFile;
 
 /**
- * A loaded BagNet. Immutable and safe to share between threads.
+ * A loaded BagNet: class scores, and the evidence behind them, patch by patch. Immutable and safe to share between
+ * threads.
  *
  * <pre>{@code
  * BagNet model = BagNet.load(Path.of("bagnet33.safetensors"));
@@ -35,40 +27,13 @@ import org.bagnet4j.weights.ModelFile;
  * Tensor grid = model.patchLogits(images);         // [N, gh, gw, classes]
  * }</pre>
  */
-public final class BagNet {
+public final class BagNet extends Model {
     private final Network network;
-    private final Map<String, String> metadata;
-    private final Workers workers;
-    /** Each calling thread's activation buffers, reused from call to call. */
-    private final ThreadLocal<Workspace> workspace = ThreadLocal.withInitial(Workspace::new);
-    /** Calls running now, which share the heap budget. */
-    private final AtomicInteger running = new AtomicInteger();
-    /** Share of the free heap a call's activations may take; larger inputs are streamed. */
-    private static final double HEAP_SHARE = 0.25;
-    private final Labels labels;
-    private final Preprocessing preprocessing;
-    private final List<String> warnings;
 
-    private BagNet(Network network, Map<String, String> metadata, Workers workers) {
-        this.network = network;
-        this.metadata = Map.copyOf(metadata);
-        this.workers = workers;
-        this.labels = Labels.forModel(metadata, network.config().numClasses());
-        int channels = network.config().inChannels();
-        Preprocessing described = Preprocessing.fromMetadata(metadata);
-        if (described == null && channels == 3) {
-            described = Preprocessing.imagenet();
-            this.warnings = List.of("the model file does not say how to preprocess images; using ImageNet's "
-                    + "(Resize 256, CenterCrop 224, ImageNet mean and std)");
-        } else if (described == null) {
-            this.warnings = List.of("the model file does not say how to preprocess images; it can only run tensors");
-        } else if (described.channels() != channels) {
-            throw new BagNetException("model metadata normalizes " + described.channels() + " channels but "
-                    + network.config().name() + " takes " + channels);
-        } else {
-            this.warnings = List.of();
-        }
-        this.preprocessing = described;
+    BagNet(BagNetConfig config, Function<String, float[]> parameters, Map<String, String> metadata,
+            Workers workers) {
+        super(config, metadata, workers);
+        this.network = new Network(config, parameters);
     }
 
     /** Loads a model converted by weights-converter/convert.py, using every core. */
@@ -81,8 +46,17 @@ public final class BagNet {
         VectorSupport.require();
         Workers workers = new Workers(threads);
         try (ModelFile file = ModelFile.open(path)) {
-            return new BagNet(new Network(file.config(), file::tensor), file.metadata(), workers);
+            return new BagNet(bagNetConfig(file, path.getFileName()), file::tensor, file.metadata(), workers);
         }
+    }
+
+    /** The file's architecture, checked to be a BagNet's before any weight is read. */
+    private static BagNetConfig bagNetConfig(ModelFile file, Object source) {
+        if (file.architecture() instanceof BagNetConfig config) {
+            return config;
+        }
+        throw new BagNetException(source + " holds a " + file.architecture().name() + " ("
+                + file.architecture().family() + "), not a BagNet: load it with Model.load");
     }
 
     /** Name of the model inside the jar, used when no model file is given. */
@@ -110,7 +84,7 @@ public final class BagNet {
             throw new BagNetException("cannot read the embedded model: " + e.getMessage());
         }
         try (ModelFile file = ModelFile.of(bytes, EMBEDDED_NAME)) {
-            return new BagNet(new Network(file.config(), file::tensor), file.metadata(), workers);
+            return new BagNet(bagNetConfig(file, EMBEDDED_NAME), file::tensor, file.metadata(), workers);
         }
     }
 
@@ -119,56 +93,18 @@ public final class BagNet {
      * {@link BagNetConfig#tensorShapes()}).
      */
     public static BagNet fromParameters(BagNetConfig config, Function<String, float[]> parameters, int threads) {
-        VectorSupport.require();
-        Map<String, int[]> shapes = config.tensorShapes();
-        Function<String, float[]> checked = name -> {
-            float[] values = parameters.apply(name);
-            long expected = 1;
-            for (int d : shapes.get(name)) {
-                expected *= d;
-            }
-            if (values == null || values.length != expected) {
-                throw new BagNetException("parameter '" + name + "' needs " + expected + " values, got "
-                        + (values == null ? "none" : values.length));
-            }
-            return values;
-        };
-        Map<String, String> metadata = new LinkedHashMap<>(config.toMetadata());
-        if (config.inChannels() == 3) {
-            metadata.putAll(Preprocessing.imagenet().toMetadata());
-        }
-        return new BagNet(new Network(config, checked), metadata, new Workers(threads));
+        return (BagNet) Model.fromParameters(config, parameters, threads);
     }
 
     /**
-     * A model with seeded random weights (He-initialized convolutions, batchnorm near identity): for benchmarks
-     * and tests, where the cost matters and the answers do not.
+     * A BagNet with seeded random weights (He-initialized convolutions, batchnorm near identity): for benchmarks and
+     * tests, where the cost matters and the answers do not.
      */
     public static BagNet withRandomWeights(BagNetConfig config, long seed, int threads) {
-        Random random = new Random(seed);
-        Map<String, int[]> shapes = config.tensorShapes();
-        return fromParameters(config, name -> {
-            int[] shape = shapes.get(name);
-            int n = 1;
-            for (int d : shape) {
-                n *= d;
-            }
-            float[] v = new float[n];
-            double std = shape.length > 1 ? Math.sqrt(2.0 / (n / shape[0])) : 0.1;
-            for (int i = 0; i < n; i++) {
-                if (name.endsWith("running_var")) {
-                    v[i] = 1f;
-                } else if (shape.length == 1 && name.endsWith(".weight")) {
-                    v[i] = 0.5f + 0.5f * random.nextFloat();
-                } else {
-                    v[i] = (float) (random.nextGaussian() * std);
-                }
-            }
-            return v;
-        }, threads);
+        return (BagNet) Model.withRandomWeights(config, seed, threads);
     }
 
-    /** Multiply-accumulates of one image's class scores at this input size, as bagnet4j computes them. */
+    @Override
     public long macs(int height, int width) {
         return network.macs(height, width);
     }
@@ -177,66 +113,15 @@ public final class BagNet {
         return network.config();
     }
 
-    /** The model file's metadata. */
-    public Map<String, String> metadata() {
-        return metadata;
+    @Override
+    public BagNetConfig architecture() {
+        return network.config();
     }
 
-    /** Problems found at load time that did not stop it (e.g. preprocessing missing from the metadata). */
-    public List<String> warnings() {
-        return warnings;
-    }
-
-    /** Class names, in class-index order. */
-    public Labels labels() {
-        return labels;
-    }
-
-    /**
-     * How {@link #classify} and {@link #preprocess} turn an image into input, as the model file's metadata says
-     * (ImageNet evaluation, with a warning, when it says nothing; null for a model that is not RGB and says
-     * nothing).
-     */
-    public Preprocessing preprocessing() {
-        return preprocessing;
-    }
-
-    /** Decodes an image file (JPEG, PNG, BMP, GIF; EXIF orientation applied) and preprocesses it: [1, h, w, c]. */
-    public Tensor preprocess(Path image) {
-        return requirePreprocessing().apply(ImageDecoder.read(image));
-    }
-
-    /** Preprocesses an image (alpha dropped, as PIL's convert("RGB") does): [1, h, w, c]. */
-    public Tensor preprocess(BufferedImage image) {
-        return requirePreprocessing().apply(RgbImage.from(image));
-    }
-
-    private Preprocessing requirePreprocessing() {
-        if (preprocessing == null) {
-            throw new BagNetException(config().name() + " has no image preprocessing in its model file; "
-                    + "it runs tensors only");
-        }
-        return preprocessing;
-    }
-
-    /** The five most likely classes of an image file, best first. */
-    public List<Prediction> classify(Path image) {
-        return classify(image, 5);
-    }
-
-    /** The {@code topK} most likely classes of an image file, best first. */
-    public List<Prediction> classify(Path image, int topK) {
-        return Prediction.top(classScores(preprocess(image))[0], labels, topK);
-    }
-
-    /** The five most likely classes of an image, best first. */
-    public List<Prediction> classify(BufferedImage image) {
-        return classify(image, 5);
-    }
-
-    /** The {@code topK} most likely classes of an image, best first. */
-    public List<Prediction> classify(BufferedImage image, int topK) {
-        return Prediction.top(classScores(preprocess(image))[0], labels, topK);
+    /** The receptive field: a BagNet's grid needs one whole patch. */
+    @Override
+    public int minInputSize() {
+        return receptiveField();
     }
 
     /** Side of the square patch each grid cell sees (9, 17 or 33 for the presets). */
@@ -255,6 +140,7 @@ public final class BagNet {
     }
 
     /** Image-level class scores (logits) [N][classes]: the mean of the patch-logit grid. */
+    @Override
     public float[][] classScores(Tensor images) {
         check(images);
         if (!runsWhole(images.batch(), images.height(), images.width())) {
@@ -265,14 +151,7 @@ public final class BagNet {
             }
             return out;
         }
-        Tensor scores = counted(() -> network.classScores(images, workers, workspace.get()));
-        requireFinite(scores.data());
-        int classes = scores.channels();
-        float[][] out = new float[images.batch()][classes];
-        for (int n = 0; n < out.length; n++) {
-            System.arraycopy(scores.data(), n * classes, out[n], 0, classes);
-        }
-        return out;
+        return rows(counted(() -> network.classScores(images, workers, workspace.get())));
     }
 
     /** The patch-logit grid [N, gh, gw, classes]: class evidence of every receptive-field patch. */
@@ -296,43 +175,7 @@ public final class BagNet {
         return requireFinite(counted(() -> network.patchLogits(images, chosen, false, workers, workspace.get())));
     }
 
-    /**
-     * Whether a batch of this size runs whole: its activations fit in a quarter of the free heap. Larger inputs
-     * are streamed tile by tile by {@link #classScores} and {@link #patchLogits} (the same results, to the bit).
-     */
-    public boolean runsWhole(int batch, int height, int width) {
-        return activationBytes(batch, height, width) <= heapBudget(running.get() + 1);
-    }
-
-    /**
-     * The heap a call may fill with activations: a quarter of the heap not in use (counting the calling thread's
-     * own buffers, which a call of the same size reuses), shared evenly by the calls running at once.
-     */
-    private long heapBudget(int calls) {
-        Runtime rt = Runtime.getRuntime();
-        long free = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory()) + workspace.get().retainedBytes();
-        return (long) (free * HEAP_SHARE) / Math.max(1, calls);
-    }
-
-    /** Runs a call that fills activation buffers, counted among those sharing the heap. */
-    private <T> T counted(Supplier<T> call) {
-        running.incrementAndGet();
-        try {
-            return call.get();
-        } finally {
-            running.decrementAndGet();
-        }
-    }
-
-    /** Frees the calling thread's activation buffers (kept from call to call for speed). */
-    public void releaseBuffers() {
-        workspace.remove();
-    }
-
-    /**
-     * Heap a whole-image call on a batch of this size keeps for its activations (reused from call to call), or
-     * Long.MAX_VALUE when one of them would exceed a Java array.
-     */
+    @Override
     public long activationBytes(int batch, int height, int width) {
         long one = network.activationBytes(height, width);
         return one > Long.MAX_VALUE / batch ? Long.MAX_VALUE : batch * one;
@@ -376,7 +219,7 @@ public final class BagNet {
      */
     public StreamResult stream(ImageSource image, StreamRequest request) {
         StreamResult result = counted(() -> new StreamedPass(network, workers, workspace.get()).run(image, request,
-                heapBudget(running.get())));
+                heapBudget(running())));
         requireFinite(result.scores());
         return result;
     }
@@ -395,41 +238,9 @@ public final class BagNet {
         return new FileImageSource(file, maxPixels, requirePreprocessing());
     }
 
-    private int[] checkClasses(int[] classes) {
-        if (classes.length == 0) {
-            throw new BagNetException("no classes given");
-        }
-        return config().checkClasses(classes);
-    }
-
-    /**
-     * Refuses outputs that overflowed: finite inputs and weights (both checked) can still overflow float32 when the
-     * weights are absurdly large, and a NaN must never pass for a score.
-     */
-    private static Tensor requireFinite(Tensor values) {
-        requireFinite(values.data());
-        return values;
-    }
-
-    static void requireFinite(float[] outputs) {
-        requireFinite(outputs, "the model's outputs overflow float32 on this input (%s): its weights are too large");
-    }
-
-    private static void requireFinite(float[] values, String problem) {
-        for (float v : values) {
-            if (!Float.isFinite(v)) {
-                throw new BagNetException(String.format(Locale.ROOT, problem, v));
-            }
-        }
-    }
-
     private void check(Tensor images) {
-        requireFinite(images.data(), "the input holds %s; inputs must be finite");
+        checkValuesAndChannels(images);
         BagNetConfig c = config();
-        if (images.channels() != c.inChannels()) {
-            throw new BagNetException(c.name() + " expects " + c.inChannels() + " input channels, got "
-                    + images.channels());
-        }
         int field = c.receptiveField();
         if (images.height() < field || images.width() < field) {
             throw new BagNetException("input " + images.height() + "x" + images.width() + " is smaller than "

@@ -1,6 +1,5 @@
 package org.bagnet4j;
 
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -18,7 +17,11 @@ import java.util.Map;
  * @param name a preset name or "custom"
  */
 public record BagNetConfig(String name, int inChannels, int stemChannels, List<Integer> widths,
-        List<Integer> blocks, List<Integer> strides, List<Integer> kernel3, int numClasses) {
+        List<Integer> blocks, List<Integer> strides, List<Integer> kernel3, int numClasses) implements Architecture {
+    /** The family's name in model metadata. */
+    public static final String FAMILY = "bagnet";
+    /** The ImageNet presets. */
+    public static final List<String> PRESETS = List.of("bagnet9", "bagnet17", "bagnet33");
     /** Bottleneck expansion: a block's output has 4 x its width channels. */
     public static final int EXPANSION = 4;
     /** Guards against configurations (e.g. from a corrupt file) that would allocate absurd amounts. */
@@ -40,31 +43,23 @@ public record BagNetConfig(String name, int inChannels, int stemChannels, List<I
                     + "per stage (got " + widths.size() + ", " + blocks.size() + ", " + strides.size() + ", "
                     + kernel3.size() + ")");
         }
-        checkRange(name, "stages", stages, 1, MAX_STAGES);
-        checkRange(name, "in_channels", inChannels, 1, MAX_CHANNELS);
-        checkRange(name, "stem_channels", stemChannels, 1, MAX_CHANNELS);
-        checkRange(name, "num_classes", numClasses, 1, MAX_CLASSES);
+        MetadataFields.checkRange(name, "stages", stages, 1, MAX_STAGES);
+        MetadataFields.checkRange(name, "in_channels", inChannels, 1, MAX_CHANNELS);
+        MetadataFields.checkRange(name, "stem_channels", stemChannels, 1, MAX_CHANNELS);
+        MetadataFields.checkRange(name, "num_classes", numClasses, 1, MAX_CLASSES);
         for (int s = 0; s < stages; s++) {
-            checkRange(name, "widths[" + s + "]", widths.get(s), 1, MAX_CHANNELS / EXPANSION);
-            checkRange(name, "blocks[" + s + "]", blocks.get(s), 1, MAX_BLOCKS);
-            checkRange(name, "strides[" + s + "]", strides.get(s), 1, MAX_STRIDE);
-            checkRange(name, "kernel3[" + s + "]", kernel3.get(s), 0, blocks.get(s));
+            MetadataFields.checkRange(name, "widths[" + s + "]", widths.get(s), 1, MAX_CHANNELS / EXPANSION);
+            MetadataFields.checkRange(name, "blocks[" + s + "]", blocks.get(s), 1, MAX_BLOCKS);
+            MetadataFields.checkRange(name, "strides[" + s + "]", strides.get(s), 1, MAX_STRIDE);
+            MetadataFields.checkRange(name, "kernel3[" + s + "]", kernel3.get(s), 0, blocks.get(s));
         }
-        checkRange(name, "blocks in all", blocks.stream().mapToInt(Integer::intValue).sum(), 1, MAX_BLOCKS);
+        MetadataFields.checkRange(name, "blocks in all", blocks.stream().mapToInt(Integer::intValue).sum(), 1, MAX_BLOCKS);
         long gridStride = 1;
         for (int s = 0; s < stages && gridStride <= MAX_GRID_STRIDE; s++) {
             gridStride *= strides.get(s);
         }
         if (gridStride > MAX_GRID_STRIDE) {
             throw new BagNetException("config " + name + ": the strides multiply to more than " + MAX_GRID_STRIDE);
-        }
-    }
-
-    /** Static: the compact constructor runs before the record's fields are set. */
-    private static void checkRange(String name, String field, int value, int min, int max) {
-        if (value < min || value > max) {
-            throw new BagNetException("config " + name + ": " + field + " = " + value + " is outside [" + min
-                    + ", " + max + "]");
         }
     }
 
@@ -93,6 +88,11 @@ public record BagNetConfig(String name, int inChannels, int stemChannels, List<I
             case "bagnet33" -> bagnet33();
             default -> throw new BagNetException("unknown preset '" + name + "' (known: bagnet9, bagnet17, bagnet33)");
         };
+    }
+
+    @Override
+    public String family() {
+        return FAMILY;
     }
 
     public int stages() {
@@ -153,10 +153,7 @@ public record BagNetConfig(String name, int inChannels, int stemChannels, List<I
         return Math.max(size, 0);
     }
 
-    /**
-     * Every parameter tensor the model file must hold, in PyTorch's state_dict names and shapes (convolutions
-     * [out, in, k, k]; batchnorm weight, bias, running_mean, running_var [channels]; fc [classes, features]).
-     */
+    @Override
     public Map<String, int[]> tensorShapes() {
         Map<String, int[]> shapes = new LinkedHashMap<>();
         shapes.put("conv1.weight", new int[] {stemChannels, inChannels, 1, 1});
@@ -192,32 +189,17 @@ public record BagNetConfig(String name, int inChannels, int stemChannels, List<I
         }
     }
 
-    /** Number of parameters (batchnorm running statistics included, as PyTorch counts buffers apart). */
-    public long parameterCount() {
-        long count = 0;
-        for (Map.Entry<String, int[]> e : tensorShapes().entrySet()) {
-            if (e.getKey().endsWith("running_mean") || e.getKey().endsWith("running_var")) {
-                continue;
-            }
-            long size = 1;
-            for (int d : e.getValue()) {
-                size *= d;
-            }
-            count += size;
-        }
-        return count;
-    }
-
-    /** The config as safetensors {@code __metadata__} entries (string values). */
+    /** The config as safetensors {@code __metadata__} entries (string values); no family key, as ever. */
+    @Override
     public Map<String, String> toMetadata() {
         Map<String, String> m = new LinkedHashMap<>();
         m.put("bagnet4j.arch", name);
         m.put("bagnet4j.in_channels", Integer.toString(inChannels));
         m.put("bagnet4j.stem_channels", Integer.toString(stemChannels));
-        m.put("bagnet4j.widths", join(widths));
-        m.put("bagnet4j.blocks", join(blocks));
-        m.put("bagnet4j.strides", join(strides));
-        m.put("bagnet4j.kernel3", join(kernel3));
+        m.put("bagnet4j.widths", MetadataFields.join(widths));
+        m.put("bagnet4j.blocks", MetadataFields.join(blocks));
+        m.put("bagnet4j.strides", MetadataFields.join(strides));
+        m.put("bagnet4j.kernel3", MetadataFields.join(kernel3));
         m.put("bagnet4j.num_classes", Integer.toString(numClasses));
         return m;
     }
@@ -229,55 +211,10 @@ public record BagNetConfig(String name, int inChannels, int stemChannels, List<I
                     + "(convert checkpoints with weights-converter/convert.py)");
         }
         return new BagNetConfig(metadata.getOrDefault("bagnet4j.arch", "custom"),
-                intField(metadata, "bagnet4j.in_channels"), intField(metadata, "bagnet4j.stem_channels"),
-                listField(metadata, "bagnet4j.widths"), listField(metadata, "bagnet4j.blocks"),
-                listField(metadata, "bagnet4j.strides"), listField(metadata, "bagnet4j.kernel3"),
-                intField(metadata, "bagnet4j.num_classes"));
+                MetadataFields.intField(metadata, "bagnet4j.in_channels"), MetadataFields.intField(metadata, "bagnet4j.stem_channels"),
+                MetadataFields.listField(metadata, "bagnet4j.widths"), MetadataFields.listField(metadata, "bagnet4j.blocks"),
+                MetadataFields.listField(metadata, "bagnet4j.strides"), MetadataFields.listField(metadata, "bagnet4j.kernel3"),
+                MetadataFields.intField(metadata, "bagnet4j.num_classes"));
     }
 
-    private static int intField(Map<String, String> metadata, String key) {
-        String value = metadata.get(key);
-        if (value == null) {
-            throw new BagNetException("model metadata lacks " + key);
-        }
-        try {
-            return Integer.parseInt(value.trim());
-        } catch (NumberFormatException e) {
-            throw new BagNetException("model metadata " + key + " = '" + value + "' is not an integer");
-        }
-    }
-
-    private static List<Integer> listField(Map<String, String> metadata, String key) {
-        String value = metadata.get(key);
-        if (value == null) {
-            throw new BagNetException("model metadata lacks " + key);
-        }
-        List<Integer> list = new ArrayList<>();
-        for (String part : value.split(",", -1)) {
-            try {
-                list.add(Integer.parseInt(part.trim()));
-            } catch (NumberFormatException e) {
-                throw new BagNetException("model metadata " + key + " = '" + value + "' is not a list of integers");
-            }
-        }
-        return list;
-    }
-
-    private static String join(List<Integer> values) {
-        StringBuilder sb = new StringBuilder();
-        for (int v : values) {
-            sb.append(sb.isEmpty() ? "" : ",").append(v);
-        }
-        return sb.toString();
-    }
-
-    /** The classes, copied, after checking each is one of this model's. */
-    public int[] checkClasses(int[] classes) {
-        for (int c : classes) {
-            if (c < 0 || c >= numClasses) {
-                throw new BagNetException("class " + c + " is outside [0, " + numClasses + ")");
-            }
-        }
-        return classes.clone();
-    }
 }

@@ -24,8 +24,13 @@ public final class ReferenceFixtures {
     private static final Path PHOTOS = Path.of("src", "test", "resources", "photos");
     private static final List<String> CHECKPOINTS =
             List.of("tiny", "tiny_wrapped", "tiny_zip", "bagnet9", "bagnet17", "bagnet33");
+    /** torchvision models with reference outputs, made by weights-converter/make_cnn_reference.py. */
+    public static final List<String> CNNS = List.of("resnet18", "resnet50", "resnet152", "wide_resnet50_2", "vgg16",
+            "vgg16_bn", "densenet121", "densenet169");
     private static Path ready;
     private static IllegalStateException failure;
+    private static Path cnnReady;
+    private static IllegalStateException cnnFailure;
 
     private ReferenceFixtures() {
     }
@@ -60,6 +65,54 @@ public final class ReferenceFixtures {
         }
         ready = dir;
         return dir;
+    }
+
+    /**
+     * The torchvision fixtures, generated if missing or stale: a directory of their own (with their own stamp), so
+     * that BagNet-only script changes do not remake them, and the reverse.
+     */
+    public static synchronized Path cnnDir() {
+        if (cnnReady != null) {
+            return cnnReady;
+        }
+        if (cnnFailure != null) {
+            throw cnnFailure;
+        }
+        Path dir = Path.of(System.getProperty("bagnet4j.reference.dir", "target/reference") + "-cnn");
+        try {
+            String stamp = hash(List.of("torchvision_families.py", "make_cnn_reference.py", "convert.py",
+                    "checkpoint_guard.py", "bagnet_torch.py"));
+            Path stampFile = dir.resolve("stamp");
+            if (!Files.exists(stampFile) || !Files.readString(stampFile).equals(stamp)) {
+                Files.createDirectories(dir);
+                Files.deleteIfExists(stampFile);
+                exec(script("make_cnn_reference.py", concat(List.of(dir.toString()), CNNS)));
+                for (String name : CNNS) {
+                    Path checkpoint = dir.resolve(name + ".pth");
+                    exec(script("convert.py", checkpoint.toString(), dir.resolve(name + ".safetensors").toString()));
+                    // The VGGs' checkpoints alone are 1 GB; only the converted files are used.
+                    if (name.startsWith("vgg")) {
+                        Files.delete(checkpoint);
+                    }
+                }
+                Files.writeString(stampFile, stamp);
+            }
+        } catch (IOException | RuntimeException e) {
+            cnnFailure = new IllegalStateException("cannot make torchvision fixtures in " + dir + ": "
+                    + e.getMessage(), e);
+            throw cnnFailure;
+        }
+        cnnReady = dir;
+        return dir;
+    }
+
+    /** A torchvision fixture file, e.g. resnet50.safetensors or resnet50_info.json. */
+    public static Path cnnFile(String name) {
+        return cnnDir().resolve(name);
+    }
+
+    public static Npy.Array cnnArray(String name) {
+        return Npy.read(cnnDir().resolve(name + ".npy"));
     }
 
     /** The scripts that make the fixtures, in order. */
@@ -124,10 +177,14 @@ public final class ReferenceFixtures {
     }
 
     private static String scriptsHash() throws IOException {
+        return hash(List.of("bagnet_torch.py", "make_reference.py", "convert.py", "checkpoint_guard.py",
+                "torchvision_families.py", "reference_images.py", "reference_classify.py", "reference_heatmap.py"));
+    }
+
+    private static String hash(List<String> scripts) throws IOException {
         try {
             MessageDigest digest = MessageDigest.getInstance("SHA-256");
-            for (String script : List.of("bagnet_torch.py", "make_reference.py", "convert.py", "checkpoint_guard.py",
-                    "reference_images.py", "reference_classify.py", "reference_heatmap.py")) {
+            for (String script : scripts) {
                 digest.update(Files.readAllBytes(SCRIPTS.resolve(script)));
             }
             return HexFormat.of().formatHex(digest.digest());

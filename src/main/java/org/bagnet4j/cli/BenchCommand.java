@@ -9,8 +9,8 @@ import java.util.Locale;
 import java.util.Random;
 import java.util.Set;
 
-import org.bagnet4j.BagNet;
-import org.bagnet4j.BagNetConfig;
+import org.bagnet4j.Architecture;
+import org.bagnet4j.Model;
 import org.bagnet4j.tensor.Tensor;
 import org.bagnet4j.weights.Json;
 
@@ -33,11 +33,11 @@ final class BenchCommand {
         if (options.has("model") && options.has("preset")) {
             throw new UsageException("give --model or --preset, not both");
         }
-        BagNet model = options.has("preset")
-                ? BagNet.withRandomWeights(BagNetConfig.preset(options.required("preset")), 1, threads)
+        Model model = options.has("preset")
+                ? Model.withRandomWeights(Architecture.preset(options.required("preset")), 1, threads)
                 : ModelChoice.load(options, threads, err);
         Random random = new Random(3);
-        Tensor images = Tensor.zeros(batch, size, size, model.config().inChannels());
+        Tensor images = Tensor.zeros(batch, size, size, model.architecture().inChannels());
         for (int i = 0; i < images.size(); i++) {
             images.data()[i] = (float) random.nextGaussian();
         }
@@ -55,11 +55,11 @@ final class BenchCommand {
         double gflops = 2.0 * model.macs(size, size) / (median / 1e3) / 1e9;
         if (options.has("json")) {
             out.printf(Locale.ROOT, "{\"model\":%s,\"size\":%d,\"batch\":%d,\"threads\":%d,\"median_ms\":%.3f,"
-                    + "\"min_ms\":%.3f,\"images_per_s\":%.2f,\"gflops\":%.1f}%n", Json.quote(model.config().name()),
+                    + "\"min_ms\":%.3f,\"images_per_s\":%.2f,\"gflops\":%.1f}%n", Json.quote(model.architecture().name()),
                     size, batch, threads, median, ms[0], 1e3 / median, gflops);
         } else {
             out.printf(Locale.ROOT, "%s %dx%d, batch %d, %d threads, %d iterations after %d warm-up:%n",
-                    printable(model.config().name()), size, size, batch, threads, iters, warmup);
+                    printable(model.architecture().name()), size, size, batch, threads, iters, warmup);
             out.printf(Locale.ROOT, "  per image: median %.1f ms, min %.1f ms; %.1f images/s; %.1f GFLOP/s "
                     + "(%.2f G multiply-accumulates)%n", median, ms[0], 1e3 / median, gflops,
                     model.macs(size, size) / 1e9);

@@ -20,8 +20,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.function.Supplier;
 
-import org.bagnet4j.BagNet;
 import org.bagnet4j.BagNetException;
+import org.bagnet4j.Model;
 import org.bagnet4j.Prediction;
 import org.bagnet4j.Preprocessing;
 import org.bagnet4j.image.ImageDecoder;
@@ -62,9 +62,9 @@ final class ClassifyCommand {
         // more images/s than splitting every convolution (benchmarks/Throughput); batches of several images are
         // split instead, since several batches at once crowd the caches.
         int jobs = threads > 1 && batch == 1 && files.size() >= 2L * threads ? threads : 1;
-        BagNet model = ModelChoice.load(options, jobs > 1 ? 1 : threads, err);
+        Model model = ModelChoice.load(options, jobs > 1 ? 1 : threads, err);
         Preprocessing prep = sizing(options, requirePreprocessing(model, err));
-        int topK = Math.min(top, model.config().numClasses());
+        int topK = Math.min(top, model.architecture().numClasses());
 
         Progress progress = new Progress(err, files.size(), Progress.wanted(files.size()));
         failures.forEach(f -> progress.println("bagnet4j: " + f));
@@ -118,7 +118,7 @@ final class ClassifyCommand {
     }
 
     /** Decodes a batch of files and classifies them, in groups of equal size. */
-    private static Batch classify(BagNet model, List<Path> files, Preprocessing prep, long maxPixels, int top,
+    private static Batch classify(Model model, List<Path> files, Preprocessing prep, long maxPixels, int top,
             boolean json) {
         List<Item> items = new ArrayList<>();
         for (Path file : files) {
@@ -134,10 +134,10 @@ final class ClassifyCommand {
     }
 
     /** The model's image preprocessing; warns about a guessed one, refuses a model that has none. */
-    static Preprocessing requirePreprocessing(BagNet model, PrintStream err) {
+    static Preprocessing requirePreprocessing(Model model, PrintStream err) {
         model.warnings().forEach(w -> err.println("bagnet4j: warning: " + w));
         if (model.preprocessing() == null) {
-            throw new BagNetException(model.config().name() + " cannot take images: its file has no "
+            throw new BagNetException(model.architecture().name() + " cannot take images: its file has no "
                     + "preprocessing (use the run command with tensors)");
         }
         return model.preprocessing();
@@ -272,7 +272,7 @@ final class ClassifyCommand {
     }
 
     /** Runs one batch (again image by image if it fails); returns how many of its images failed. */
-    private static int classifyGroup(BagNet model, List<Item> group, int top, boolean json, StringBuilder out,
+    private static int classifyGroup(Model model, List<Item> group, int top, boolean json, StringBuilder out,
             List<String> messages) {
         long start = System.nanoTime();
         float[][] scores;

@@ -29,7 +29,8 @@ public final class Commands {
                    heatmap of the evidence for a class (default: the predicted one) on the patch grid, and with
                    --full at every pixel (exact, by dense evaluation); the K patches with the most and least
                    evidence; a JSON summary and the maps as .npy, in DIR (default: IMAGE-explained beside
-                   the image; existing files are kept unless --force).
+                   the image; existing files are kept unless --force). For a ResNet or DenseNet: its class
+                   activation map (no --full or --region).
               patches [--model M] --class NAME|INDEX [--top K] [--labels CSV | --by-folder] [--out DIR]
                    [--resize N] [--crop N] [--no-resize] [--force] IMAGE|DIR...
                    the K patches with the most evidence for a class across many images, in one streaming pass;
@@ -41,15 +42,19 @@ public final class Commands {
                    bag-of-local-features decision barely depends on the object's shape.
               bench [--model M | --preset NAME] [--size 224] [--batch 1] [--threads T] [--iters 20]
                    [--warmup 5] [--json]
-                   median and minimum latency per image, images/s and GFLOP/s of the class scores.
+                   median and minimum latency per image, images/s and GFLOP/s of the class scores. Presets:
+                   bagnet9|17|33, resnet18|34|50|101|152, wide_resnet50_2|101_2, vgg11|13|16|19[_bn],
+                   densenet121|161|169|201 (random weights).
               run  [--model M.safetensors] --input X.npy --output Y.npy [--grid] [--threads T]
                    X: float32 images, NCHW (or CHW), normalized. Y: class scores [N, classes], or with --grid
-                   the patch-logit grid [N, gh, gw, classes].
-              info [M.safetensors | --preset bagnet9|bagnet17|bagnet33]
-                   architecture, parameter count, receptive field and grid size at 224x224.
+                   the patch-logit grid [N, gh, gw, classes] (a ResNet's or DenseNet's class activation map).
+              info [M.safetensors | --preset NAME]
+                   family, architecture, parameter count; for a BagNet its receptive field and grid at 224x224.
               help this text.
 
-            Without --model (or a model file for info) the model embedded in the jar is used.
+            Model files: BagNets, and torchvision's ResNet, VGG and DenseNet families (weights-converter/convert.py);
+            patches and scramble take BagNets only. Without --model (or a model file for info) the model
+            embedded in the jar is used.
             exit codes: 0 success, 1 some images could not be read (the others were processed), 2 error.
             """;
 

@@ -16,9 +16,14 @@ import java.util.Set;
 import javax.imageio.ImageIO;
 
 import org.bagnet4j.BagNet;
+import org.bagnet4j.BagNetConfig;
 import org.bagnet4j.BagNetException;
+import org.bagnet4j.Cnn;
+import org.bagnet4j.DenseNetConfig;
+import org.bagnet4j.Model;
 import org.bagnet4j.Prediction;
 import org.bagnet4j.Preprocessing;
+import org.bagnet4j.ResNetConfig;
 import org.bagnet4j.StreamRequest;
 import org.bagnet4j.StreamResult;
 import org.bagnet4j.explain.EvidenceMap;
@@ -32,9 +37,10 @@ import org.bagnet4j.tensor.Tensor;
 import org.bagnet4j.weights.Json;
 
 /**
- * {@code explain}: why the model decided as it did about one image. Writes the evidence heatmap of a class (the
- * patch grid, and with --full the exact full-resolution map), a contact sheet of the patches with the most
- * evidence for and against it, a JSON summary, and the raw maps as float32 .npy.
+ * {@code explain}: why the model decided as it did about one image. Writes the evidence heatmap of a class (a
+ * BagNet's patch grid, and with --full the exact full-resolution map; a ResNet's or DenseNet's class activation
+ * map), a contact sheet of the patches (cells) with the most evidence for and against it, a JSON summary, and the
+ * raw maps as float32 .npy.
  */
 final class ExplainCommand {
     /** Most patches on a contact sheet (--top): each is a picture in one row. */
@@ -51,13 +57,24 @@ final class ExplainCommand {
         }
         Path file = ArgumentPath.of(options.positional().getFirst());
         int top = options.intValue("top", 8, 1, MAX_SHEET_PATCHES);
-        BagNet model = ModelChoice.load(options, options.threads(), err);
+        Model model = ModelChoice.load(options, options.threads(), err, "explain",
+                "a BagNet, ResNet or DenseNet (a model with an evidence grid)",
+                a -> a instanceof BagNetConfig || a instanceof ResNetConfig || a instanceof DenseNetConfig);
         Input input = Input.load(file, model, options, err);
         Integer cls = options.has("class") ? classIndex(model, options.required("class")) : null;
         Path dir = options.has("out") ? ArgumentPath.of(options.required("out"))
                 : defaultFolder(file, "explained");
-        Result r = explain(model, input, cls, options.has("full"), region(options), top, dir, options.has("force"),
-                err);
+        Result r = switch (model) {
+            case BagNet bagNet -> explain(bagNet, input, cls, options.has("full"), region(options), top, dir,
+                    options.has("force"), err);
+            case Cnn cnn -> {
+                if (options.has("full") || options.has("region")) {
+                    throw new UsageException("--full and --region need a BagNet: a " + cnn.architecture().name()
+                            + "'s cells each see most of the image, so it has no map of small patches");
+                }
+                yield explainActivationMap(cnn, input, cls, top, dir, options.has("force"));
+            }
+        };
         out.printf(Locale.ROOT, "%s: %s (%.1f%%); explained class %d '%s'%n", printable(file.toString()),
                 printable(r.ranked().getFirst().label()), 100 * r.ranked().getFirst().probability(),
                 r.grid().classIndex(), printable(r.grid().label()));
@@ -81,7 +98,7 @@ final class ExplainCommand {
      * .npy file is taken as a normalized tensor as it is; its picture is the tensor stretched to 0-255.
      */
     record Input(String name, RgbImage seen, Tensor tensor) {
-        static Input load(Path file, BagNet model, Options options, PrintStream err) {
+        static Input load(Path file, Model model, Options options, PrintStream err) {
             if (file.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".npy")) {
                 return fromNpy(file, model);
             }
@@ -94,12 +111,13 @@ final class ExplainCommand {
             return new Input(file.getFileName().toString(), seen, prep.normalize(seen));
         }
 
-        private static Input fromNpy(Path file, BagNet model) {
+        private static Input fromNpy(Path file, Model model) {
             Npy.Array a = Npy.read(file);
             int[] s = a.shape().length == 3 ? new int[] {1, a.shape()[0], a.shape()[1], a.shape()[2]} : a.shape();
-            if (s.length != 4 || s[0] != 1 || s[1] != model.config().inChannels()) {
-                throw new BagNetException(file + ": expected a float32 tensor [" + model.config().inChannels()
-                        + ", H, W] or [1, " + model.config().inChannels() + ", H, W], got "
+            int channels = model.architecture().inChannels();
+            if (s.length != 4 || s[0] != 1 || s[1] != channels) {
+                throw new BagNetException(file + ": expected a float32 tensor [" + channels
+                        + ", H, W] or [1, " + channels + ", H, W], got "
                         + Arrays.toString(a.shape()));
             }
             Tensor tensor = Tensor.fromNchw(a.data(), 1, s[1], s[2], s[3]);
@@ -190,6 +208,44 @@ final class ExplainCommand {
         return new Result(ranked, grid, written);
     }
 
+    /**
+     * Explains one image for a ResNet or DenseNet: the class activation map as heatmap, .npy and JSON, and the
+     * cells with the most and least evidence as a contact sheet of their blocks of the image.
+     */
+    static Result explainActivationMap(Cnn model, Input input, Integer cls, int top, Path dir, boolean force) {
+        List<String> names = List.of("heatmap-grid.png", "heatmap-grid.npy", "patches.png", "explanation.json");
+        if (!force) {
+            for (String n : names) {
+                if (Files.exists(dir.resolve(n))) {
+                    throw new BagNetException(dir.resolve(n) + " exists; give another --out, or --force to overwrite");
+                }
+            }
+        }
+        float[] scores = model.classScores(input.tensor())[0];
+        List<Prediction> ranked = Prediction.top(scores, model.labels(),
+                Math.min(5, model.architecture().numClasses()));
+        int target = cls != null ? cls : ranked.getFirst().index();
+        EvidenceMap grid = Explainer.activationMap(model, input.tensor(), target);
+        List<Path> written = new ArrayList<>();
+        String subtitle = String.format(Locale.ROOT, "%s: logit %.3f = the mean of a %dx%d class activation map, "
+                + "cells %d px apart, each seeing most of the image", input.name(), grid.mean(), grid.width(),
+                grid.height(), grid.stride());
+        written.add(writePng(dir.resolve("heatmap-grid.png"), Pictures.heatmap(input.seen(), grid, subtitle)));
+        written.add(writeNpy(dir.resolve("heatmap-grid.npy"), grid));
+        List<Patch> best = Explainer.top(grid, top, input.name());
+        List<Patch> worst = Explainer.bottom(grid, top, input.name());
+        List<Pictures.Tile> tiles = new ArrayList<>();
+        best.forEach(p -> tiles.add(tile(input.seen(), p)));
+        worst.forEach(p -> tiles.add(tile(input.seen(), p)));
+        written.add(writePng(dir.resolve("patches.png"), Pictures.contactSheet(String.format(Locale.ROOT,
+                "%s, class '%s': top row the %d cells with the most evidence, bottom row the %d with the least "
+                        + "(each cell's block of the image)", input.name(), grid.label(), best.size(), best.size()),
+                tiles, best.size())));
+        written.add(writeText(dir.resolve("explanation.json"), json(input.name(), model, ranked, grid, null, best,
+                worst, dir)));
+        return new Result(ranked, grid, written);
+    }
+
     /** The class scores of one image and the grids of all classes, from one pass. */
     static StreamResult scoresAndGrids(BagNet model, Tensor image) {
         int[] all = new int[model.config().numClasses()];
@@ -198,12 +254,12 @@ final class ExplainCommand {
     }
 
     /** A class by index or name (exact, then case-insensitive). */
-    static int classIndex(BagNet model, String nameOrIndex) {
+    static int classIndex(Model model, String nameOrIndex) {
         int index = model.labels().indexOf(nameOrIndex);
         if (index >= 0) {
             return index;
         }
-        int last = model.config().numClasses() - 1;
+        int last = model.architecture().numClasses() - 1;
         if (nameOrIndex.strip().matches("-?\\d+")) {
             throw new BagNetException("class index " + nameOrIndex.strip() + " is outside 0-" + last);
         }
@@ -263,7 +319,7 @@ final class ExplainCommand {
         return path;
     }
 
-    private static String json(String file, BagNet model, List<Prediction> ranked, EvidenceMap grid,
+    private static String json(String file, Model model, List<Prediction> ranked, EvidenceMap grid,
             EvidenceMap full, List<Patch> best, List<Patch> worst, Path dir) {
         StringBuilder sb = new StringBuilder("{\n");
         sb.append("  \"file\": ").append(Json.quote(file)).append(",\n");
@@ -277,8 +333,13 @@ final class ExplainCommand {
                     Json.quote(p.label()), p.probability(), p.logit()));
         }
         sb.append("],\n");
-        sb.append(String.format(Locale.ROOT, "  \"receptive_field\": %d,%n  \"grid_stride\": %d,%n",
-                model.receptiveField(), model.gridStride()));
+        if (model instanceof BagNet bagNet) {
+            sb.append(String.format(Locale.ROOT, "  \"receptive_field\": %d,%n  \"grid_stride\": %d,%n",
+                    bagNet.receptiveField(), bagNet.gridStride()));
+        } else {
+            sb.append(String.format(Locale.ROOT, "  \"grid_kind\": \"class activation map\",%n  \"grid_stride\": %d,%n",
+                    grid.stride()));
+        }
         sb.append(String.format(Locale.ROOT, "  \"grid\": {\"width\": %d, \"height\": %d, \"file\": %s},%n",
                 grid.width(), grid.height(), Json.quote(dir.resolve("heatmap-grid.npy").toString())));
         if (full != null) {

@@ -47,7 +47,7 @@ final class PatchesCommand {
         List<String> failures = new ArrayList<>();
         List<Path> files = ClassifyCommand.collect(options.positional(), failures);
         Map<Path, String> truth = labels(options, files);
-        BagNet model = ModelChoice.load(options, options.threads(), err);
+        BagNet model = ModelChoice.loadBagNet(options, options.threads(), err, "patches");
         Preprocessing prep = ClassifyCommand.sizing(options, ClassifyCommand.requirePreprocessing(model, err));
         if (!options.has("class")) {
             throw new UsageException("patches needs --class NAME|INDEX");

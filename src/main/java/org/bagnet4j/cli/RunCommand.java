@@ -10,10 +10,15 @@ import java.util.Set;
 
 import org.bagnet4j.BagNet;
 import org.bagnet4j.BagNetException;
+import org.bagnet4j.Cnn;
+import org.bagnet4j.Model;
 import org.bagnet4j.tensor.Npy;
 import org.bagnet4j.tensor.Tensor;
 
-/** {@code run}: raw tensors in, class scores or the patch-logit grid out, as .npy files. */
+/**
+ * {@code run}: raw tensors in, class scores or the evidence grid out (a BagNet's patch logits, a ResNet's class
+ * activation map), as .npy files.
+ */
 final class RunCommand {
     private RunCommand() {
     }
@@ -31,15 +36,18 @@ final class RunCommand {
             throw new BagNetException("input must be a float32 array [N, C, H, W] or [C, H, W], got shape "
                     + Arrays.toString(input.shape()));
         }
-        BagNet net = ModelChoice.load(options, threads, err);
-        if (s[1] != net.config().inChannels()) {
-            throw new BagNetException("input has " + s[1] + " channels (NCHW axis 1) but " + net.config().name()
-                    + " expects " + net.config().inChannels());
+        Model net = ModelChoice.load(options, threads, err);
+        if (s[1] != net.architecture().inChannels()) {
+            throw new BagNetException("input has " + s[1] + " channels (NCHW axis 1) but " + net.architecture().name()
+                    + " expects " + net.architecture().inChannels());
         }
         Tensor images = Tensor.fromNchw(input.data(), s[0], s[1], s[2], s[3]);
         long start = System.nanoTime();
         if (options.has("grid")) {
-            Tensor grid = net.patchLogits(images);
+            Tensor grid = switch (net) {
+                case BagNet bagNet -> bagNet.patchLogits(images);
+                case Cnn cnn -> cnn.classActivationMap(images);
+            };
             Npy.write(output, grid.shape(), grid.data());
         } else {
             float[][] scores = net.classScores(images);

@@ -42,7 +42,7 @@ final class ScrambleCommand {
         }
         int tiles = options.intValue("tiles", 4, 1, 4096);
         long seed = options.longValue("seed", 0, 0, Long.MAX_VALUE);
-        BagNet model = ModelChoice.load(options, options.threads(), err);
+        BagNet model = ModelChoice.loadBagNet(options, options.threads(), err, "scramble");
         ExplainCommand.Input original = ExplainCommand.Input.load(file, model, options, err);
         if (tiles > Math.min(original.seen().width(), original.seen().height())) {
             throw new BagNetException("--tiles " + tiles + " makes tiles smaller than a pixel of the "

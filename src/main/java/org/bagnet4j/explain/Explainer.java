@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.PriorityQueue;
 
 import org.bagnet4j.BagNet;
+import org.bagnet4j.Cnn;
 import org.bagnet4j.BagNetException;
 import org.bagnet4j.tensor.Tensor;
 
@@ -51,6 +52,19 @@ public final class Explainer {
         }
         return new EvidenceMap(classIndex, model.labels().name(classIndex), logits.width(), logits.height(), values,
                 model.receptiveField(), model.gridStride(), 0, 0, 0);
+    }
+
+    /**
+     * A ResNet's or DenseNet's class activation map for one class: the classifier at every cell of the last feature
+     * map, which averages exactly to the class's logit. Cell (x, y) is drawn on its {@link Cnn#cellStride()}-sized
+     * block of the input, where its features sit, though it sees far more of the image than that block.
+     */
+    public static EvidenceMap activationMap(Cnn model, Tensor input, int classIndex) {
+        requireOne(input);
+        Tensor map = model.classActivationMap(input, classIndex);
+        int stride = model.cellStride();
+        return new EvidenceMap(classIndex, model.labels().name(classIndex), map.width(), map.height(),
+                map.data().clone(), stride, stride, 0, 0, 0);
     }
 
     /**

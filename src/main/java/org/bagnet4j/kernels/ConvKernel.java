@@ -11,10 +11,11 @@ import org.bagnet4j.tensor.Tensor;
 import org.bagnet4j.tensor.Workspace;
 
 /**
- * Valid (unpadded) k x k convolution with stride and dilation on NHWC tensors, computed as an implicit GEMM: every
- * output pixel is a row whose reduction runs over contiguous segments of the input (k rows of k * inChannels
- * floats, or with dilation k * k pixels of inChannels floats), so no im2col copy is made; a 1x1 convolution (and
- * so the fully connected layer) is the case k = 1, a plain GEMM.
+ * k x k convolution with stride, padding or dilation on NHWC tensors, computed as an implicit GEMM: every output
+ * pixel is a row whose reduction runs over contiguous segments of the input (k rows of k * inChannels floats, or
+ * with dilation k * k pixels of inChannels floats), so no im2col copy is made; a 1x1 convolution (and so the fully
+ * connected layer) is the case k = 1, a plain GEMM. Padding is implicit: the few tiles whose windows cross the
+ * input's edge copy their windows, zeros included, into a per-thread buffer first; all others read the input.
  *
  * <p>The micro-kernel keeps an {@link #MR} x {@link #NR} tile of outputs in registers ({@code MR x 2} vectors),
  * broadcasts one input value per row and multiplies it with two weight vectors of a packed panel: an outer
@@ -34,6 +35,13 @@ public final class ConvKernel {
     private static final ThreadLocal<TaskScratch> TASK_SCRATCH = ThreadLocal.withInitial(TaskScratch::new);
     /** Tasks per thread to aim for, so that uneven ones balance out. */
     private static final int TASKS_PER_THREAD = 8;
+    /**
+     * A tile with this few rows runs row by row instead: a full tile would compute its last row again for each
+     * missing one (a fully connected layer at batch 1, the one-row tail of a 7x7 map's 49 pixels).
+     */
+    private static final int SINGLE_ROWS = 2;
+    /** The segments of a gathered window: one, the whole reduction. */
+    private static final int[] WHOLE_WINDOW = {0};
 
     private ConvKernel() {
     }
@@ -88,6 +96,11 @@ public final class ConvKernel {
                 || residual.height() < out.height() || residual.width() < out.width())) {
             throw new BagNetException("residual " + residual + " cannot be added to " + out);
         }
+        execute(layer, new Geometry(layer, input, out, residual), input, null, out, residual, relu, workers);
+    }
+
+    private static void execute(PackedConv layer, Geometry g, Tensor input, PreActivation pre, Tensor out,
+            Tensor residual, boolean relu, Workers workers) {
         int rows = out.batch() * out.height() * out.width();
         int rowTasks = (rows + ROWS_PER_TASK - 1) / ROWS_PER_TASK;
         // Few row tasks (late stages, the fully connected layer): split the output channels too, so that there are
@@ -95,15 +108,46 @@ public final class ConvKernel {
         int wanted = TASKS_PER_THREAD * workers.threads();
         int panelGroups = Math.min(layer.panelCount, Math.max(1, (wanted + rowTasks - 1) / rowTasks));
         int panelsPerGroup = (layer.panelCount + panelGroups - 1) / panelGroups;
-        Geometry g = new Geometry(layer, input, out, residual);
         workers.parallelFor(rowTasks * panelGroups, task -> {
             int rowStart = (task / panelGroups) * ROWS_PER_TASK;
             int rowEnd = Math.min(rows, rowStart + ROWS_PER_TASK);
             int panelStart = (task % panelGroups) * panelsPerGroup;
             int panelEnd = Math.min(layer.panelCount, panelStart + panelsPerGroup);
-            runTask(layer, g, input.data(), out.data(), residual == null ? null : residual.data(), relu,
+            runTask(layer, g, input.data(), pre, out.data(), residual == null ? null : residual.data(), relu,
                     rowStart, rowEnd, panelStart, panelEnd);
         });
+    }
+
+    /**
+     * A layer between channel slices: writes channels [outOffset, outOffset + outChannels) of each output pixel, with
+     * bias and optional ReLU and no residual. A 1x1 layer may read just the first {@code layer.inChannels()}
+     * channels of each input pixel, and activate them with {@code pre} (if not null) on the way. A DenseNet layer
+     * reads the front of its block's buffer and writes its growth into the buffer's next slice: the concatenation
+     * costs no copy.
+     */
+    public static void runSlices(PackedConv layer, Tensor input, PreActivation pre, Tensor out, int outOffset,
+            boolean relu, Workers workers) {
+        boolean pointwise = layer.kernel == 1 && layer.padding == 0;
+        if (input.channels() != layer.inChannels && !(pointwise && input.channels() > layer.inChannels)) {
+            throw new BagNetException("convolution reads " + layer.inChannels + " channels of an input with "
+                    + input.channels());
+        }
+        if (pre != null && (!pointwise || pre.channels() < layer.inChannels)) {
+            throw new BagNetException("a pre-activation takes a 1x1 convolution without padding");
+        }
+        int h = layer.outputSize(input.height());
+        int w = layer.outputSize(input.width());
+        if (h < 1 || w < 1) {
+            throw new BagNetException("input " + input.height() + "x" + input.width() + " is smaller than the "
+                    + layer.span() + "x" + layer.span() + " kernel");
+        }
+        if (out.batch() != input.batch() || out.height() != h || out.width() != w || outOffset < 0
+                || outOffset + layer.outChannels > out.channels()) {
+            throw new BagNetException("convolution output slice [" + outOffset + ", " + (outOffset
+                    + layer.outChannels) + ") of " + out + " does not fit the output of " + input);
+        }
+        execute(layer, new Geometry(layer, input, out, null).withOutputOffset(outOffset), input, pre, out, null, relu,
+                workers);
     }
 
     /**
@@ -116,37 +160,54 @@ public final class ConvKernel {
         if (layer.kernel != 1 || layer.stride != 1) {
             throw new BagNetException("runRows takes a 1x1 convolution with stride 1");
         }
-        Geometry g = new Geometry(1, rows, 1, rows, layer.inChannels, 1, layer.outChannels, 1, rows, new int[] {0},
-                inAt, resAt, outAt);
+        Geometry g = new Geometry(1, rows, 1, rows, layer.inChannels, 1, 0, 1, layer.outChannels, 1, rows,
+                new int[] {0}, inAt, resAt, outAt);
         for (int start = 0; start < rows; start += ROWS_PER_TASK) {
-            runTask(layer, g, in, out, res, relu, start, Math.min(rows, start + ROWS_PER_TASK), 0, layer.panelCount);
+            runTask(layer, g, in, null, out, res, relu, start, Math.min(rows, start + ROWS_PER_TASK), 0,
+                    layer.panelCount);
         }
     }
 
     /**
      * Maps output rows (pixels) to the offsets of their input windows, their residual pixels and themselves, each
-     * from a base offset into its array.
+     * from a base offset into its array. A padded window's offset may lie outside its image (even below 0): only
+     * the parts inside are read.
      */
     private record Geometry(int outHeight, int outWidth, int inHeight, int inWidth, int inChannels, int stride,
-            int outChannels, int resHeight, int resWidth, int[] segments, int inBase, int resBase, int outBase) {
+            int padding, int span, int outChannels, int resHeight, int resWidth, int[] segments, int inBase,
+            int resBase, int outBase) {
         Geometry(PackedConv layer, Tensor in, Tensor out, Tensor res) {
-            this(out.height(), out.width(), in.height(), in.width(), in.channels(), layer.stride,
-                    out.channels(), res == null ? 0 : res.height(), res == null ? 0 : res.width(),
+            this(out.height(), out.width(), in.height(), in.width(), in.channels(), layer.stride, layer.padding,
+                    layer.span(), out.channels(), res == null ? 0 : res.height(), res == null ? 0 : res.width(),
                     segmentOffsets(layer, in.width()), 0, 0, 0);
+        }
+
+        /** The same rows written from channel {@code offset} of each output pixel on. */
+        Geometry withOutputOffset(int offset) {
+            return new Geometry(outHeight, outWidth, inHeight, inWidth, inChannels, stride, padding, span, outChannels,
+                    resHeight, resWidth, segments, inBase, resBase, outBase + offset);
         }
 
         /**
          * Input-window and residual offsets of rows [start, end), walking the pixels in order so that only the
-         * first row needs divisions (they would cost as much as a whole tile's arithmetic for small layers).
+         * first row needs divisions (they would cost as much as a whole tile's arithmetic for small layers). With
+         * padding, also each window's top-left input pixel and whether the window crosses the input's edge.
          */
-        void offsets(int start, int end, int[] input, int[] residual) {
+        void offsets(int start, int end, TaskScratch t) {
             int pixels = outHeight * outWidth;
             int n = start / pixels;
             int y = (start % pixels) / outWidth;
             int x = start % outWidth;
             for (int i = 0; i < end - start; i++) {
-                input[i] = inBase + ((n * inHeight + y * stride) * inWidth + x * stride) * inChannels;
-                residual[i] = resBase + ((n * resHeight + y) * resWidth + x) * outChannels;
+                int top = y * stride - padding;
+                int left = x * stride - padding;
+                t.inRows[i] = inBase + ((n * inHeight + top) * inWidth + left) * inChannels;
+                t.resRows[i] = resBase + ((n * resHeight + y) * resWidth + x) * outChannels;
+                if (padding > 0) {
+                    t.top[i] = top;
+                    t.left[i] = left;
+                    t.crossesEdge[i] = top < 0 || left < 0 || top + span > inHeight || left + span > inWidth;
+                }
                 if (++x == outWidth) {
                     x = 0;
                     if (++y == outHeight) {
@@ -154,6 +215,28 @@ public final class ConvKernel {
                         n++;
                     }
                 }
+            }
+        }
+
+        /**
+         * Copies the window of a row that crosses the input's edge to {@code window[at ...]}, in the packed
+         * weights' (ky, kx, channel) order, zeros where it lies outside.
+         */
+        void gather(float[] in, TaskScratch t, int row, int kernel, float[] window, int at) {
+            int top = t.top[row];
+            int left = t.left[row];
+            int firstColumn = Math.max(0, -left);
+            int lastColumn = Math.min(kernel, inWidth - left);
+            for (int ky = 0; ky < kernel; ky++) {
+                int dst = at + ky * kernel * inChannels;
+                if (top + ky < 0 || top + ky >= inHeight || firstColumn >= lastColumn) {
+                    Arrays.fill(window, dst, dst + kernel * inChannels, 0f);
+                    continue;
+                }
+                Arrays.fill(window, dst, dst + firstColumn * inChannels, 0f);
+                System.arraycopy(in, t.inRows[row] + (ky * inWidth + firstColumn) * inChannels, window,
+                        dst + firstColumn * inChannels, (lastColumn - firstColumn) * inChannels);
+                Arrays.fill(window, dst + lastColumn * inChannels, dst + kernel * inChannels, 0f);
             }
         }
     }
@@ -181,14 +264,21 @@ public final class ConvKernel {
         return offsets;
     }
 
-    private static void runTask(PackedConv layer, Geometry g, float[] in, float[] out, float[] res, boolean relu,
-            int rowStart, int rowEnd, int panelStart, int panelEnd) {
+    private static void runTask(PackedConv layer, Geometry g, float[] input, PreActivation pre, float[] out,
+            float[] res, boolean relu, int rowStart, int rowEnd, int panelStart, int panelEnd) {
         int[] segments = g.segments();
         int segmentLength = layer.kernel * layer.kernel * layer.inChannels / segments.length;
         TaskScratch t = TASK_SCRATCH.get();
-        int[] inRows = t.inRows;
-        int[] resRows = t.resRows;
-        g.offsets(rowStart, rowEnd, inRows, resRows);
+        g.offsets(rowStart, rowEnd, t);
+        float[] in = input;
+        if (pre != null) {
+            // A 1x1 layer's rows, activated once into cache for all of the task's panels.
+            in = t.activated((rowEnd - rowStart) * layer.inChannels);
+            for (int i = 0; i < rowEnd - rowStart; i++) {
+                pre.apply(input, t.inRows[i], in, i * layer.inChannels, layer.inChannels);
+                t.inRows[i] = i * layer.inChannels;
+            }
+        }
         int[] inOff = t.inOff;
         int[] tileOff = t.tileOff;
         int reduction = layer.kernel * layer.kernel * layer.inChannels;
@@ -197,20 +287,40 @@ public final class ConvKernel {
         for (int panel = panelStart; panel < panelEnd; panel++) {
             for (int m = rowStart; m < rowEnd; m += MR) {
                 int rows = Math.min(MR, rowEnd - m);
+                boolean crossesEdge = false;
                 for (int r = 0; r < MR; r++) {
                     // Rows past the end repeat the last row; their results are not kept.
-                    inOff[r] = inRows[m + Math.min(r, rows - 1) - rowStart];
+                    int row = m + Math.min(r, rows - 1) - rowStart;
+                    inOff[r] = t.inRows[row];
                     tileOff[r] = (m - rowStart + r) * stride + (panel - panelStart) * NR;
+                    crossesEdge |= layer.padding > 0 && t.crossesEdge[row];
                 }
-                tile(in, inOff, segments, segmentLength, layer.weights, panel * reduction * NR, layer.bias,
-                        panel * NR, sums, tileOff);
+                if (rows <= SINGLE_ROWS && !crossesEdge) {
+                    for (int r = 0; r < rows; r++) {
+                        row(in, inOff[r], segments, segmentLength, layer.weights, panel * reduction * NR, layer.bias,
+                                panel * NR, sums, tileOff[r]);
+                    }
+                } else if (crossesEdge) {
+                    float[] window = t.window(MR * reduction);
+                    for (int r = 0; r < MR; r++) {
+                        inOff[r] = Math.min(r, rows - 1) * reduction;
+                        if (r < rows) {
+                            g.gather(in, t, m + r - rowStart, layer.kernel, window, inOff[r]);
+                        }
+                    }
+                    tile(window, inOff, WHOLE_WINDOW, reduction, layer.weights, panel * reduction * NR, layer.bias,
+                            panel * NR, sums, tileOff);
+                } else {
+                    tile(in, inOff, segments, segmentLength, layer.weights, panel * reduction * NR, layer.bias,
+                            panel * NR, sums, tileOff);
+                }
             }
         }
         int colStart = panelStart * NR;
         int cols = Math.min(panelEnd * NR, layer.outChannels) - colStart;
         for (int row = rowStart; row < rowEnd; row++) {
             finishRow(sums, (row - rowStart) * stride, out, g.outBase() + row * g.outChannels() + colStart, cols,
-                    res, resRows[row - rowStart] + colStart, relu);
+                    res, t.resRows[row - rowStart] + colStart, relu);
         }
     }
 
@@ -281,13 +391,37 @@ public final class ConvKernel {
         c70.intoArray(dst, dOff[7]); c71.intoArray(dst, dOff[7] + LANES);
     }
 
+    /** One row of a tile: the same outer product with a single broadcast (a GEMV step). */
+    private static void row(float[] in, int inOff, int[] segments, int segmentLength, float[] w, int wOff,
+            float[] bias, int col, float[] dst, int dOff) {
+        FloatVector c0 = FloatVector.fromArray(SPECIES, bias, col);
+        FloatVector c1 = FloatVector.fromArray(SPECIES, bias, col + LANES);
+        int wp = wOff;
+        for (int shift : segments) {
+            int p = inOff + shift;
+            for (int k = 0; k < segmentLength; k++, wp += NR) {
+                FloatVector a = FloatVector.broadcast(SPECIES, in[p + k]);
+                c0 = a.fma(FloatVector.fromArray(SPECIES, w, wp), c0);
+                c1 = a.fma(FloatVector.fromArray(SPECIES, w, wp + LANES), c1);
+            }
+        }
+        c0.intoArray(dst, dOff);
+        c1.intoArray(dst, dOff + LANES);
+    }
+
     /** A thread's row offsets and a task's sums, so that a task allocates nothing. */
     private static final class TaskScratch {
         final int[] inRows = new int[ROWS_PER_TASK];
         final int[] resRows = new int[ROWS_PER_TASK];
+        /** With padding: each row's window origin (its top-left input pixel) and whether it crosses the edge. */
+        final int[] top = new int[ROWS_PER_TASK];
+        final int[] left = new int[ROWS_PER_TASK];
+        final boolean[] crossesEdge = new boolean[ROWS_PER_TASK];
         final int[] inOff = new int[MR];
         final int[] tileOff = new int[MR];
         private float[] sums = new float[0];
+        private float[] window = new float[0];
+        private float[] activated = new float[0];
 
         /**
          * The task's bias + convolution sums, [row][its output channels], before the residual and ReLU: at most
@@ -298,6 +432,22 @@ public final class ConvKernel {
                 sums = new float[size];
             }
             return sums;
+        }
+
+        /** A task's input rows after a {@link PreActivation}, [row][inChannels]. */
+        float[] activated(int size) {
+            if (activated.length < size) {
+                activated = new float[size];
+            }
+            return activated;
+        }
+
+        /** A tile's gathered windows, [MR][reduction]: 147 KB for a 3x3 convolution over 512 channels. */
+        float[] window(int size) {
+            if (window.length < size) {
+                window = new float[size];
+            }
+            return window;
         }
     }
 }

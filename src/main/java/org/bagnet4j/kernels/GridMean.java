@@ -2,6 +2,8 @@ package org.bagnet4j.kernels;
 
 import jdk.incubator.vector.FloatVector;
 
+import org.bagnet4j.tensor.Tensor;
+
 /**
  * The mean feature vector of a grid of cells, summed in one fixed order whatever pieces the grid arrives in: each
  * grid row from left to right in float, then the rows' sums from top to bottom in double. A whole image and the same
@@ -64,5 +66,20 @@ public final class GridMean {
             mean[ch] = (float) (total[ch] / cells);
         }
         return mean;
+    }
+
+    /** The mean feature vector of each image of a batch, [batch * channels], in this class's order. */
+    public static float[] ofEach(Tensor features) {
+        int c = features.channels();
+        float[] pooled = new float[features.batch() * c];
+        for (int n = 0; n < features.batch(); n++) {
+            GridMean mean = new GridMean(c, 1);
+            for (int y = 0; y < features.height(); y++) {
+                mean.add(features.data(), ((n * features.height() + y) * features.width()) * c, features.width(), 0);
+                mean.closeRows(1);
+            }
+            System.arraycopy(mean.mean(), 0, pooled, n * c, c);
+        }
+        return pooled;
     }
 }

@@ -13,6 +13,8 @@ public final class PackedConv {
     final int outChannels;
     final int kernel;
     final int stride;
+    /** Zero pixels read around the input on every side (never stored: the kernel reads them as zeros). */
+    final int padding;
     /** Spacing of the kernel taps in input pixels (1: a plain convolution). */
     final int dilation;
     final int panelCount;
@@ -21,28 +23,36 @@ public final class PackedConv {
     /** [panelCount * NR], zero-padded. */
     final float[] bias;
 
-    private PackedConv(int inChannels, int outChannels, int kernel, int stride, int dilation, float[] weights,
-            float[] bias) {
+    private PackedConv(int inChannels, int outChannels, int kernel, int stride, int padding, int dilation,
+            float[] weights, float[] bias) {
         this.inChannels = inChannels;
         this.outChannels = outChannels;
         this.kernel = kernel;
         this.stride = stride;
+        this.padding = padding;
         this.dilation = dilation;
         this.panelCount = weights.length / (kernel * kernel * inChannels * ConvKernel.NR);
         this.weights = weights;
         this.bias = bias;
     }
 
+    /** A valid (unpadded) convolution: see {@link #pack(float[], float[], int, int, int, int, int)}. */
+    public static PackedConv pack(float[] weight, float[] bias, int outChannels, int inChannels, int kernel,
+            int stride) {
+        return pack(weight, bias, outChannels, inChannels, kernel, stride, 0);
+    }
+
     /**
      * Packs weights given in PyTorch's layout [out][in][k][k].
      *
      * @param bias per output channel, or null for none
+     * @param padding zeros around the input on every side, less than the kernel
      */
     public static PackedConv pack(float[] weight, float[] bias, int outChannels, int inChannels, int kernel,
-            int stride) {
-        if (outChannels < 1 || inChannels < 1 || kernel < 1 || stride < 1) {
+            int stride, int padding) {
+        if (outChannels < 1 || inChannels < 1 || kernel < 1 || stride < 1 || padding < 0 || padding >= kernel) {
             throw new BagNetException("bad convolution geometry: out " + outChannels + ", in " + inChannels
-                    + ", kernel " + kernel + ", stride " + stride);
+                    + ", kernel " + kernel + ", stride " + stride + ", padding " + padding);
         }
         int reduction = kernel * kernel * inChannels;
         if (weight.length != (long) outChannels * reduction) {
@@ -70,7 +80,7 @@ public final class PackedConv {
         if (bias != null) {
             System.arraycopy(bias, 0, paddedBias, 0, outChannels);
         }
-        return new PackedConv(inChannels, outChannels, kernel, stride, 1, packed, paddedBias);
+        return new PackedConv(inChannels, outChannels, kernel, stride, padding, 1, packed, paddedBias);
     }
 
     /**
@@ -81,7 +91,10 @@ public final class PackedConv {
         if (newStride < 1 || newDilation < 1) {
             throw new BagNetException("stride and dilation must be at least 1, got " + newStride + " and " + newDilation);
         }
-        return new PackedConv(inChannels, outChannels, kernel, newStride, newDilation, weights, bias);
+        if (padding > 0 && newDilation > 1) {
+            throw new BagNetException("a padded convolution cannot be dilated");
+        }
+        return new PackedConv(inChannels, outChannels, kernel, newStride, padding, newDilation, weights, bias);
     }
 
     /** A layer computing only the given output channels of this one, in that order (e.g. a few classes). */
@@ -103,7 +116,7 @@ public final class PackedConv {
             }
             selectedBias[i] = bias[co];
         }
-        return new PackedConv(inChannels, channels.length, kernel, stride, dilation, packed, selectedBias);
+        return new PackedConv(inChannels, channels.length, kernel, stride, padding, dilation, packed, selectedBias);
     }
 
     public int inChannels() {
@@ -122,6 +135,10 @@ public final class PackedConv {
         return stride;
     }
 
+    public int padding() {
+        return padding;
+    }
+
     public int dilation() {
         return dilation;
     }
@@ -131,9 +148,10 @@ public final class PackedConv {
         return (kernel - 1) * dilation + 1;
     }
 
-    /** Output size along one axis for a valid (unpadded) convolution of an input of the given size. */
+    /** Output size along one axis for an input of the given size (0 when the kernel does not fit). */
     public int outputSize(int inputSize) {
-        return inputSize < span() ? 0 : (inputSize - span()) / stride + 1;
+        long padded = (long) inputSize + 2L * padding;
+        return padded < span() ? 0 : (int) ((padded - span()) / stride + 1);
     }
 
     /** Multiply-accumulates for one output pixel. */

@@ -10,7 +10,7 @@ import org.bagnet4j.tensor.Tensor;
 import org.bagnet4j.tensor.Workspace;
 
 /**
- * A valid 3x3 stride-1 convolution with bias and ReLU by Winograd's minimal filtering F(4x4, 3x3) (Lavin and Gray,
+ * A 3x3 stride-1 convolution (valid, or padded by 1) with bias and ReLU by Winograd's minimal filtering F(4x4, 3x3) (Lavin and Gray,
  * 2016, interpolation points 0, 1, -1, 2, -2, infinity): every 4x4 block of outputs comes from a 6x6 input tile
  * with 36 products per (input, output) channel pair instead of 144. Inputs and weights are transformed to the 36
  * "frequencies" (weights once, at load), each frequency is one GEMM of tiles x inChannels by inChannels x
@@ -53,28 +53,53 @@ public final class Winograd {
 
     private final int inChannels;
     private final int outChannels;
+    /** Zeros around the input on every side: 0 or 1. */
+    private final int padding;
     /** One 1x1 layer (a GEMM) per frequency: the transformed weights G g G^T. */
     private final PackedConv[] gemms;
     private final float[] bias;
 
-    private Winograd(int inChannels, int outChannels, PackedConv[] gemms, float[] bias) {
+    private Winograd(int inChannels, int outChannels, int padding, PackedConv[] gemms, float[] bias) {
         this.inChannels = inChannels;
         this.outChannels = outChannels;
+        this.padding = padding;
         this.gemms = gemms;
         this.bias = bias;
     }
 
-    /** Whether a convolution of this geometry is computed faster this way. */
+    /**
+     * Whether a padded layer over a map of this size is computed faster this way (the standard CNNs, which decide
+     * per call). Measured on VGG's and ResNet's 3x3 layers (benchmarks/README.md): the transforms cost per
+     * multiplication saved about 1/channels, and the 36 GEMMs read their weights once per call, so Winograd wins with
+     * many channels and many tiles (VGG 28x28x512 2.2x, 56x56x256 1.8x, 112x112x128 1.15x, 14x14x512 1.36x) and
+     * loses otherwise (224x224x64 0.7x; ResNet-50's 28x28x128 and 7x7x512 blocks 0.9x).
+     */
+    public static boolean pays(int outHeight, int outWidth, int inChannels, int outChannels) {
+        int channels = Math.min(inChannels, outChannels);
+        long tiles = (long) ((outHeight + BLOCK - 1) / BLOCK) * ((outWidth + BLOCK - 1) / BLOCK);
+        return channels >= 2 * MIN_CHANNELS && tiles * channels >= 8192;
+    }
+
+    /** Whether a convolution of this geometry is computed faster this way (a BagNet's, decided once per layer). */
     public static boolean suits(int kernel, int stride, int inChannels, int outChannels) {
         return kernel == 3 && stride == 1 && inChannels >= MIN_CHANNELS && outChannels >= MIN_CHANNELS;
+    }
+
+    /** A valid convolution: see {@link #of(float[], float[], int, int, int)}. */
+    public static Winograd of(float[] weight, float[] bias, int outChannels, int inChannels) {
+        return of(weight, bias, outChannels, inChannels, 0);
     }
 
     /**
      * Transforms weights given in PyTorch's layout [out][in][3][3].
      *
      * @param bias per output channel
+     * @param padding 0 (valid) or 1 (same size)
      */
-    public static Winograd of(float[] weight, float[] bias, int outChannels, int inChannels) {
+    public static Winograd of(float[] weight, float[] bias, int outChannels, int inChannels, int padding) {
+        if (padding < 0 || padding > 1) {
+            throw new BagNetException("Winograd convolution takes padding 0 or 1, got " + padding);
+        }
         if (weight.length != (long) outChannels * inChannels * 9 || bias.length != outChannels) {
             throw new BagNetException("Winograd convolution needs " + outChannels + "x" + inChannels
                     + "x3x3 weights and " + outChannels + " biases");
@@ -103,10 +128,10 @@ public final class Winograd {
         for (int e = 0; e < FREQUENCIES; e++) {
             gemms[e] = PackedConv.pack(transformed[e], null, outChannels, inChannels, 1, 1);
         }
-        return new Winograd(inChannels, outChannels, gemms, bias.clone());
+        return new Winograd(inChannels, outChannels, padding, gemms, bias.clone());
     }
 
-    /** relu(conv3x3(input) + bias), valid, stride 1, in a tensor taken from {@code workspace}. */
+    /** relu(conv3x3(input) + bias), stride 1, in a tensor taken from {@code workspace}. */
     public Tensor apply(Tensor input, Workers workers, Workspace workspace) {
         return apply(input, input.height(), input.width(), workers, workspace);
     }
@@ -122,14 +147,14 @@ public final class Winograd {
             throw new BagNetException("convolution expects " + inChannels + " input channels, got "
                     + input.channels());
         }
-        int outHeight = input.height() - 2;
-        int outWidth = input.width() - 2;
+        int outHeight = input.height() + 2 * padding - 2;
+        int outWidth = input.width() + 2 * padding - 2;
         if (outHeight < 1 || outWidth < 1) {
             throw new BagNetException("input " + input.height() + "x" + input.width()
                     + " is smaller than the 3x3 kernel");
         }
         Tiling tiling = new Tiling(input.batch(), input.height(), input.width(), Math.min(readHeight, input.height()),
-                Math.min(readWidth, input.width()), outHeight, outWidth);
+                Math.min(readWidth, input.width()), padding, outHeight, outWidth);
         Tensor[] spectra = new Tensor[FREQUENCIES];
         Tensor[] products = new Tensor[FREQUENCIES];
         for (int e = 0; e < FREQUENCIES; e++) {
@@ -160,14 +185,15 @@ public final class Winograd {
     }
 
     /**
-     * The 4x4 output blocks of a batch; tile t's input starts at (4 i, 4 j) of image n and is read up to
-     * {@code readHeight} x {@code readWidth}, zeros beyond.
+     * The 4x4 output blocks of a batch; tile t's input starts at (4 i - padding, 4 j - padding) of image n and is
+     * read from 0 up to {@code readHeight} x {@code readWidth}, zeros outside.
      */
-    private record Tiling(int batch, int inHeight, int inWidth, int readHeight, int readWidth, int outHeight,
-            int outWidth, int rows, int cols) {
-        Tiling(int batch, int inHeight, int inWidth, int readHeight, int readWidth, int outHeight, int outWidth) {
-            this(batch, inHeight, inWidth, readHeight, readWidth, outHeight, outWidth, (outHeight + BLOCK - 1) / BLOCK,
-                    (outWidth + BLOCK - 1) / BLOCK);
+    private record Tiling(int batch, int inHeight, int inWidth, int readHeight, int readWidth, int padding,
+            int outHeight, int outWidth, int rows, int cols) {
+        Tiling(int batch, int inHeight, int inWidth, int readHeight, int readWidth, int padding, int outHeight,
+                int outWidth) {
+            this(batch, inHeight, inWidth, readHeight, readWidth, padding, outHeight, outWidth,
+                    (outHeight + BLOCK - 1) / BLOCK, (outWidth + BLOCK - 1) / BLOCK);
         }
 
         int count() {
@@ -179,28 +205,28 @@ public final class Winograd {
             return t / (rows * cols);
         }
 
-        /** The first input (and output) row of tile t. */
+        /** The first output row of tile t. */
         int top(int t) {
             return t / cols % rows * BLOCK;
         }
 
-        /** The first input (and output) column of tile t. */
+        /** The first output column of tile t. */
         int left(int t) {
             return t % cols * BLOCK;
         }
     }
 
-    /** Copies tile t (zeros past the edge it is read to) and writes its 36 transformed values per channel, B^T d B. */
+    /** Copies tile t (zeros outside what is read) and writes its 36 transformed values per channel, B^T d B. */
     private void transformInput(Tensor input, Tiling tiling, int t, Tensor[] spectra) {
         int c = inChannels;
         Scratch s = SCRATCH.get().ensure(c);
         int n = tiling.image(t);
-        int y0 = tiling.top(t);
-        int x0 = tiling.left(t);
+        int y0 = tiling.top(t) - tiling.padding();
+        int x0 = tiling.left(t) - tiling.padding();
         for (int y = 0; y < TILE; y++) {
             for (int x = 0; x < TILE; x++) {
                 int dst = (y * TILE + x) * c;
-                if (y0 + y < tiling.readHeight() && x0 + x < tiling.readWidth()) {
+                if (y0 + y >= 0 && y0 + y < tiling.readHeight() && x0 + x >= 0 && x0 + x < tiling.readWidth()) {
                     System.arraycopy(input.data(), ((n * tiling.inHeight() + y0 + y) * tiling.inWidth() + x0 + x) * c,
                             s.tile, dst, c);
                 } else {

@@ -9,11 +9,11 @@ import org.bagnet4j.tensor.Tensor;
 import org.bagnet4j.tensor.Workspace;
 
 /**
- * A BagNet bottleneck: 1x1 -> kxk (stage stride, no padding) -> 1x1 x4, batchnorms folded into the convolutions,
- * plus a shortcut (a strided 1x1 downsample on a stage's first block). When k = 1 the first 1x1 takes the stride
- * instead, computing only the pixels the second one reads. The valid kxk convolution makes the main
- * path smaller than the shortcut; only the shortcut's top-left part is added (and, for a downsample, computed),
- * fused into the last convolution.
+ * A bottleneck: 1x1 -> kxk (the block's stride) -> 1x1, batchnorms folded into the convolutions, plus a shortcut
+ * (a strided 1x1 downsample where the shape changes), added and passed through ReLU in the last convolution's
+ * epilogue. ResNet's kxk is a padded 3x3. A BagNet's is valid (k = 3) or 1x1: when k = 1 the first 1x1 takes the
+ * stride instead, computing only the pixels the second one reads; a valid 3x3 makes the main path smaller than the
+ * shortcut, and only the shortcut's top-left part is added (and, for a downsample, computed).
  *
  * @param winograd the spatial convolution by Winograd's method where that is faster, else null
  * @param winogradMargin with Winograd, how far the spatial convolution's input reaches past the image's last grid
@@ -23,7 +23,7 @@ import org.bagnet4j.tensor.Workspace;
  * @param downsample null when the shortcut is the block's input itself
  */
 public record Bottleneck(PackedConv reduce, PackedConv spatial, Winograd winograd, int winogradMargin,
-        PackedConv expand, PackedConv downsample) {
+        PackedConv expand, PackedConv downsample) implements Layer {
     /** Most weights (floats) of a block that runs band by band: they stay in L2 beside a band's activations. */
     private static final long BANDED_MAX_WEIGHTS = 256 * 1024;
     /** Most pixels per band: a band's activations stay in L2 from the first 1x1 to the residual. */
@@ -31,6 +31,12 @@ public record Bottleneck(PackedConv reduce, PackedConv spatial, Winograd winogra
     /** Bands per thread to aim for, so that the threads finish together. */
     private static final int BANDS_PER_THREAD = 8;
     private static final ThreadLocal<float[][]> BAND_BUFFERS = ThreadLocal.withInitial(() -> new float[2][0]);
+
+    /** The whole input read, see {@link #forward(Tensor, int, int, Workers, Workspace)}. */
+    @Override
+    public Tensor forward(Tensor x, Workers workers, Workspace workspace) {
+        return forward(x, x.height(), x.width(), workers, workspace);
+    }
 
     /**
      * The block's output, taken from {@code workspace}, or {@code x} itself, overwritten, when the shortcut is the
@@ -66,6 +72,47 @@ public record Bottleneck(PackedConv reduce, PackedConv spatial, Winograd winogra
             workspace.give(shortcut);
         }
         return out;
+    }
+
+    @Override
+    public int outputSize(int inputSize) {
+        return spatial.outputSize(reduce.outputSize(inputSize));
+    }
+
+    @Override
+    public long macs(int height, int width) {
+        int rh = reduce.outputSize(height);
+        int rw = reduce.outputSize(width);
+        int sh = spatial.outputSize(rh);
+        int sw = spatial.outputSize(rw);
+        long downsampleMacs = downsample == null ? 0 : downsample.macsPerPixel();
+        return (long) rh * rw * reduce.macsPerPixel()
+                + (long) sh * sw * (spatial.macsPerPixel() + expand.macsPerPixel() + downsampleMacs);
+    }
+
+    @Override
+    public Plane replay(Plane input, BufferCount buffers) {
+        if (runsInBands()) {
+            return input;
+        }
+        int rh = reduce.outputSize(input.height());
+        int rw = reduce.outputSize(input.width());
+        long reduced = buffers.take((long) rh * rw * reduce.outChannels());
+        int sh = spatial.outputSize(rh);
+        int sw = spatial.outputSize(rw);
+        long mixed = winograd != null ? buffers.winograd(sh, sw, spatial.inChannels(), spatial.outChannels())
+                : buffers.take((long) sh * sw * spatial.outChannels());
+        buffers.give(reduced, 1);
+        if (outputsInPlace(input.height(), input.width(), sh, sw)) {
+            buffers.give(mixed, 1);
+            return input;
+        }
+        long out = buffers.take((long) sh * sw * expand.outChannels());
+        if (downsample != null) {
+            buffers.give(buffers.take((long) sh * sw * downsample.outChannels()), 1);
+        }
+        buffers.give(mixed, 1);
+        return new Plane(sh, sw, out);
     }
 
     /** The block's stride: its spatial convolution's, which a 1x1 one hands to the reduce. */

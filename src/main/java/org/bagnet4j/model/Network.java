@@ -1,9 +1,7 @@
 package org.bagnet4j.model;
 
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.function.Function;
 
 import org.bagnet4j.BagNetConfig;
@@ -36,7 +34,7 @@ public final class Network {
      *     been checked against {@link BagNetConfig#tensorShapes()}; values must be finite (checked here)
      */
     public Network(BagNetConfig config, Function<String, float[]> values) {
-        Function<String, float[]> parameters = finiteOnly(values);
+        Function<String, float[]> parameters = Parameters.finiteOnly(values);
         this.config = config;
         this.stem = stem(config, parameters);
         int[] margins = winogradMargins(config);
@@ -80,20 +78,6 @@ public final class Network {
         this.denseBlocks = List.copyOf(dense);
         this.classifier = PackedConv.pack(parameters.apply("fc.weight"), parameters.apply("fc.bias"),
                 config.numClasses(), config.featureChannels(), 1, 1);
-    }
-
-    /** The parameters, each checked to hold finite values only: one NaN or infinity makes every score NaN. */
-    private static Function<String, float[]> finiteOnly(Function<String, float[]> parameters) {
-        return name -> {
-            float[] values = parameters.apply(name);
-            for (int i = 0; i < values.length; i++) {
-                if (!Float.isFinite(values[i])) {
-                    throw new BagNetException("parameter '" + name + "' holds " + values[i] + " at index " + i
-                            + "; weights must be finite");
-                }
-            }
-            return values;
-        };
     }
 
     /**
@@ -202,20 +186,13 @@ public final class Network {
      * the part of a downsample that is added), except that Winograd layers count as their direct convolution.
      */
     public long macs(int height, int width) {
-        long total = 0;
         int h = stem.outputSize(height);
         int w = stem.outputSize(width);
-        total += (long) h * w * stem.macsPerPixel();
+        long total = (long) h * w * stem.macsPerPixel();
         for (Bottleneck b : blocks) {
-            int rh = b.reduce().outputSize(h);
-            int rw = b.reduce().outputSize(w);
-            total += (long) rh * rw * b.reduce().macsPerPixel();
-            int sh = b.spatial().outputSize(rh);
-            int sw = b.spatial().outputSize(rw);
-            long downsample = b.downsample() == null ? 0 : b.downsample().macsPerPixel();
-            total += (long) sh * sw * (b.spatial().macsPerPixel() + b.expand().macsPerPixel() + downsample);
-            h = sh;
-            w = sw;
+            total += b.macs(h, w);
+            h = b.outputSize(h);
+            w = b.outputSize(w);
         }
         return total + classifier.macsPerPixel();
     }
@@ -227,75 +204,16 @@ public final class Network {
      */
     public long activationBytes(int height, int width) {
         BufferCount buffers = new BufferCount();
-        int h = stem.outputSize(height);
-        int w = stem.outputSize(width);
-        long x = buffers.take((long) h * w * stem.outChannels());
+        Layer.Plane x = new Layer.Plane(stem.outputSize(height), stem.outputSize(width), stem.outChannels());
+        buffers.take(x.buffer());
         for (Bottleneck b : blocks) {
-            if (b.runsInBands()) {
-                continue;
+            Layer.Plane next = b.replay(x, buffers);
+            if (next != x) {
+                buffers.give(x.buffer(), 1);
             }
-            int rh = b.reduce().outputSize(h);
-            int rw = b.reduce().outputSize(w);
-            long reduced = buffers.take((long) rh * rw * b.reduce().outChannels());
-            int sh = b.spatial().outputSize(rh);
-            int sw = b.spatial().outputSize(rw);
-            if (b.winograd() != null) {
-                long tiles = (long) ((sh + 3) / 4) * ((sw + 3) / 4);
-                for (int e = 0; e < 36; e++) {
-                    buffers.take(tiles * b.spatial().inChannels());
-                    buffers.take(tiles * b.spatial().outChannels());
-                }
-                buffers.give(tiles * b.spatial().inChannels(), 36);
-            }
-            long mixed = buffers.take((long) sh * sw * b.spatial().outChannels());
-            if (b.winograd() != null) {
-                buffers.give((long) ((sh + 3) / 4) * ((sw + 3) / 4) * b.spatial().outChannels(), 36);
-            }
-            buffers.give(reduced, 1);
-            if (b.outputsInPlace(h, w, sh, sw)) {
-                buffers.give(mixed, 1);
-            } else {
-                long out = buffers.take((long) sh * sw * b.expand().outChannels());
-                if (b.downsample() != null) {
-                    buffers.give(buffers.take((long) sh * sw * b.downsample().outChannels()), 1);
-                }
-                buffers.give(mixed, 1);
-                buffers.give(x, 1);
-                x = out;
-            }
-            h = sh;
-            w = sw;
+            x = next;
         }
         return buffers.keptBytes();
-    }
-
-    /** Buffers by size, live and most ever live, as {@link Workspace} keeps them. */
-    private static final class BufferCount {
-        private final Map<Long, int[]> bySize = new HashMap<>();
-        private boolean tooLarge;
-
-        long take(long size) {
-            int[] count = bySize.computeIfAbsent(size, s -> new int[2]);
-            count[1] = Math.max(count[1], ++count[0]);
-            tooLarge |= size > Tensor.MAX_ELEMENTS;
-            return size;
-        }
-
-        void give(long size, int times) {
-            bySize.get(size)[0] -= times;
-        }
-
-        /** Bytes kept, or Long.MAX_VALUE when a buffer would not fit a Java array. */
-        long keptBytes() {
-            if (tooLarge) {
-                return Long.MAX_VALUE;
-            }
-            long floats = 0;
-            for (Map.Entry<Long, int[]> e : bySize.entrySet()) {
-                floats += e.getKey() * e.getValue()[1];
-            }
-            return 4 * floats;
-        }
     }
 
     /** The classifier restricted to some classes (a 1x1 convolution): evidence for just those classes. */
@@ -333,15 +251,7 @@ public final class Network {
     public Tensor classScores(Tensor images, Workers workers, Workspace workspace) {
         Tensor features = features(images, false, workers, workspace);
         int c = features.channels();
-        float[] pooled = new float[images.batch() * c];
-        for (int n = 0; n < images.batch(); n++) {
-            GridMean mean = new GridMean(c, 1);
-            for (int y = 0; y < features.height(); y++) {
-                mean.add(features.data(), ((n * features.height() + y) * features.width()) * c, features.width(), 0);
-                mean.closeRows(1);
-            }
-            System.arraycopy(mean.mean(), 0, pooled, n * c, c);
-        }
+        float[] pooled = GridMean.ofEach(features);
         workspace.give(features);
         return ConvKernel.apply(classifier, Tensor.wrap(pooled, images.batch(), 1, 1, c), null, false, workers);
     }

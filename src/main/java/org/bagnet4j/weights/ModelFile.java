@@ -4,19 +4,19 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Map;
 
-import org.bagnet4j.BagNetConfig;
+import org.bagnet4j.Architecture;
 import org.bagnet4j.BagNetException;
 
 /**
- * A converted BagNet: a safetensors file whose metadata holds the architecture and whose tensors are exactly the
- * PyTorch state_dict of that architecture (float32, original names and shapes, no num_batches_tracked).
+ * A converted model of any family: a safetensors file whose metadata holds the architecture and whose tensors are
+ * exactly the PyTorch state_dict of that architecture (float32, original names and shapes, no num_batches_tracked).
  * Opening checks every name, shape and dtype before any weight is read.
  */
 public final class ModelFile implements AutoCloseable {
     private final SafetensorsFile file;
-    private final BagNetConfig config;
+    private final Architecture config;
 
-    private ModelFile(SafetensorsFile file, BagNetConfig config) {
+    private ModelFile(SafetensorsFile file, Architecture config) {
         this.file = file;
         this.config = config;
     }
@@ -33,9 +33,9 @@ public final class ModelFile implements AutoCloseable {
     private static ModelFile validate(SafetensorsFile file) {
         try {
             String where = file.path().getFileName() + ": ";
-            BagNetConfig config;
+            Architecture config;
             try {
-                config = BagNetConfig.fromMetadata(file.metadata());
+                config = Architecture.fromMetadata(file.metadata());
             } catch (BagNetException e) {
                 throw new BagNetException(where + e.getMessage());
             }
@@ -69,7 +69,7 @@ public final class ModelFile implements AutoCloseable {
         }
     }
 
-    public BagNetConfig config() {
+    public Architecture architecture() {
         return config;
     }
 

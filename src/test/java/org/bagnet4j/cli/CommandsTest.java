@@ -84,12 +84,12 @@ class CommandsTest {
                 new String[] {"run", "--model", tiny, "--input", smallInput.toString(), "--output", out},
                 new String[] {"run", "--model", tiny, "--input", grayInput.toString(), "--output", out},
                 new String[] {"run", "--model", tiny, "--input", rank2.toString(), "--output", out},
-                new String[] {"info", "--preset", "resnet50"},
+                new String[] {"info", "--preset", "resnext50_32x4d"},
                 new String[] {"info", "--bogus", "1"}));
         List<String> expected = List.of("unknown command 'frobnicate'", "missing --input", "--threads must be between 1 and 1024",
                 "header length field says", "model file not found: missing.safetensors",
                 "input 8x8 is smaller than custom's 25x25 receptive field", "input has 1 channels",
-                "got shape [3, 30]", "unknown preset 'resnet50'", "unknown option --bogus");
+                "got shape [3, 30]", "unknown preset 'resnext50_32x4d'", "unknown option --bogus");
         for (int i = 0; i < cases.size(); i++) {
             Result r = cli(cases.get(i));
             assertThat(r.code()).as(String.join(" ", cases.get(i))).isEqualTo(2);

@@ -64,6 +64,120 @@ class ConvKernelTest {
         }
     }
 
+    /**
+     * Padded convolutions at every kernel/stride/padding combination the standard CNNs use (7x7 s2 p3 stems, 3x3 p1
+     * with stride 1 and 2, 1x1 s2 downsamples), on odd shapes down to inputs smaller than the kernel.
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {1, 2})
+    void paddedConvolutionsMatchScalarTwin(int threads) {
+        Random rnd = new Random(5 + threads);
+        Workers workers = new Workers(threads);
+        int[][] geometries = {{7, 2, 3}, {3, 1, 1}, {3, 2, 1}, {1, 2, 0}, {5, 1, 2}};
+        int[] channelChoices = {1, 3, 17, 32, 65};
+        for (int[] geometry : geometries) {
+            for (int trial = 0; trial < 12; trial++) {
+                int kernel = geometry[0];
+                int stride = geometry[1];
+                int padding = geometry[2];
+                int cin = channelChoices[rnd.nextInt(channelChoices.length)];
+                int cout = channelChoices[rnd.nextInt(channelChoices.length)];
+                int batch = 1 + rnd.nextInt(2);
+                int h = Math.max(1, kernel - 2 * padding) + rnd.nextInt(14);
+                int w = Math.max(1, kernel - 2 * padding) + rnd.nextInt(14);
+                Tensor in = random(rnd, batch, h, w, cin);
+                float[] weight = randomArray(rnd, cout * cin * kernel * kernel);
+                float[] bias = rnd.nextBoolean() ? randomArray(rnd, cout) : null;
+                PackedConv layer = PackedConv.pack(weight, bias, cout, cin, kernel, stride, padding);
+                int oh = layer.outputSize(h);
+                int ow = layer.outputSize(w);
+                Tensor residual = rnd.nextBoolean() ? random(rnd, batch, oh, ow, cout) : null;
+                boolean relu = rnd.nextBoolean();
+                Tensor actual = ConvKernel.apply(layer, in, residual, relu, workers);
+                Tensor expected = ScalarKernels.conv(in, weight, bias, cout, kernel, stride, padding, 1, residual,
+                        relu);
+                assertThat(actual.shape()).containsExactly(expected.shape());
+                assertClose("k" + kernel + " s" + stride + " p" + padding + " " + in + " -> " + cout, actual.data(),
+                        expected.data(), 1e-5);
+            }
+        }
+        assertThatThrownBy(() -> PackedConv.pack(new float[9], null, 1, 1, 3, 1, 3))
+                .isInstanceOf(BagNetException.class).hasMessageContaining("padding 3");
+        assertThatThrownBy(() -> PackedConv.pack(new float[9], null, 1, 1, 3, 1, 1).withStrideAndDilation(1, 2))
+                .isInstanceOf(BagNetException.class).hasMessageContaining("cannot be dilated");
+    }
+
+    /**
+     * DenseNet's layers: a 1x1 reading the front channels of a wider block buffer through a pre-activation, and a
+     * padded 3x3 writing into a channel slice of another; channels outside the slice stay as they were.
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {1, 2})
+    void channelSlicesMatchScalarTwin(int threads) {
+        Random rnd = new Random(31 + threads);
+        Workers workers = new Workers(threads);
+        for (int trial = 0; trial < 20; trial++) {
+            int batch = 1 + rnd.nextInt(2);
+            int h = 1 + rnd.nextInt(9);
+            int w = 1 + rnd.nextInt(9);
+            int total = 5 + rnd.nextInt(60);
+            int cin = 1 + rnd.nextInt(total);
+            int cout = 1 + rnd.nextInt(40);
+            Tensor block = random(rnd, batch, h, w, total);
+            float[] scale = randomArray(rnd, cin);
+            float[] shift = randomArray(rnd, cin);
+            PreActivation pre = new PreActivation(scale, shift);
+            Tensor activated = Tensor.zeros(batch, h, w, cin);
+            for (int p = 0; p < batch * h * w; p++) {
+                for (int c = 0; c < cin; c++) {
+                    activated.data()[p * cin + c] = Math.max(0f, Math.fma(block.data()[p * total + c], scale[c],
+                            shift[c]));
+                }
+            }
+            float[] weight = randomArray(rnd, cout * cin);
+            float[] bias = randomArray(rnd, cout);
+            int outTotal = cout + rnd.nextInt(20);
+            int offset = rnd.nextInt(outTotal - cout + 1);
+            Tensor out = random(rnd, batch, h, w, outTotal);
+            Tensor before = Tensor.wrap(out.data().clone(), batch, h, w, outTotal);
+            ConvKernel.runSlices(PackedConv.pack(weight, bias, cout, cin, 1, 1), block, pre, out, offset, true, workers);
+            assertSlice("1x1 pre-activated " + block + " [0," + cin + ") -> " + out + " [" + offset + ")", out, before,
+                    offset, ScalarKernels.conv(activated, weight, bias, cout, 1, 1, null, true));
+
+            float[] weight3 = randomArray(rnd, cout * cin * 9);
+            Tensor out3 = random(rnd, batch, h, w, outTotal);
+            Tensor before3 = Tensor.wrap(out3.data().clone(), batch, h, w, outTotal);
+            ConvKernel.runSlices(PackedConv.pack(weight3, null, cout, cin, 3, 1, 1), activated, null, out3, offset,
+                    false, workers);
+            assertSlice("3x3 p1 " + activated + " -> " + out3 + " [" + offset + ")", out3, before3, offset,
+                    ScalarKernels.conv(activated, weight3, null, cout, 3, 1, 1, 1, null, false));
+        }
+        Tensor block = Tensor.zeros(1, 4, 4, 8);
+        assertThatThrownBy(() -> ConvKernel.runSlices(PackedConv.pack(new float[4 * 4 * 9], null, 4, 4, 3, 1, 1), block,
+                null, Tensor.zeros(1, 4, 4, 4), 0, false, workers)).isInstanceOf(BagNetException.class)
+                .hasMessageContaining("reads 4 channels of an input with 8");
+        assertThatThrownBy(() -> ConvKernel.runSlices(PackedConv.pack(new float[16], null, 4, 4, 1, 1), block, null,
+                Tensor.zeros(1, 4, 4, 6), 3, false, workers)).isInstanceOf(BagNetException.class)
+                .hasMessageContaining("slice [3, 7)");
+    }
+
+    /** The slice [offset, offset + expected channels) of each pixel equals {@code expected}; the rest is unchanged. */
+    private static void assertSlice(String what, Tensor out, Tensor before, int offset, Tensor expected) {
+        int total = out.channels();
+        int c = expected.channels();
+        float[] slice = new float[expected.size()];
+        for (int p = 0; p < out.batch() * out.height() * out.width(); p++) {
+            System.arraycopy(out.data(), p * total + offset, slice, p * c, c);
+            for (int ch = 0; ch < total; ch++) {
+                if (ch < offset || ch >= offset + c) {
+                    assertThat(out.data()[p * total + ch]).as(what + " outside the slice").isEqualTo(
+                            before.data()[p * total + ch]);
+                }
+            }
+        }
+        assertClose(what, slice, expected.data(), 1e-5);
+    }
+
     /** The GEMM case (1x1, one pixel per row) at sizes with many row tiles and panels and ragged edges. */
     @Test
     void gemmWithRaggedTilesMatchesScalarTwin() {

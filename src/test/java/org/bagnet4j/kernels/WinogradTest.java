@@ -34,6 +34,26 @@ class WinogradTest {
         }
     }
 
+    /** Padded by 1 (ResNet's, VGG's and DenseNet's 3x3 layers): the same shapes, down to a 1x1 input. */
+    @ParameterizedTest
+    @ValueSource(ints = {1, 2})
+    void paddedMatchesScalarTwin(int threads) {
+        Random rnd = new Random(23 + threads);
+        Workers workers = new Workers(threads);
+        Workspace workspace = new Workspace();
+        int[][] shapes = {{1, 1, 1, 64, 64}, {2, 7, 7, 64, 80}, {1, 14, 14, 96, 64}, {2, 12, 17, 70, 65},
+            {1, 10, 5, 129, 64}, {1, 2, 3, 64, 64}};
+        for (int[] s : shapes) {
+            Tensor in = ConvKernelTest.random(rnd, s[0], s[1], s[2], s[3]);
+            float[] weight = ConvKernelTest.randomArray(rnd, s[4] * s[3] * 9);
+            float[] bias = ConvKernelTest.randomArray(rnd, s[4]);
+            Tensor actual = Winograd.of(weight, bias, s[4], s[3], 1).apply(in, workers, workspace);
+            Tensor expected = ScalarKernels.conv(in, weight, bias, s[4], 3, 1, 1, 1, null, true);
+            assertThat(actual.shape()).containsExactly(expected.shape());
+            assertClose("padded Winograd " + in + " -> " + s[4], actual.data(), expected.data(), 1e-5);
+        }
+    }
+
     /**
      * Reading an input up to some edge gives, to the bit, what the input cut at that edge gives: where a block
      * reaches past the edge it reads zeros, whatever lies beyond (the image's whole-pass bits in a tile that reaches

@@ -2,10 +2,16 @@ package org.bagnet4j.model;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 import java.util.Random;
 
 import org.bagnet4j.BagNetConfig;
+import org.bagnet4j.DenseNetConfig;
+import org.bagnet4j.ResNetConfig;
+import org.bagnet4j.VggConfig;
 import org.bagnet4j.kernels.Workers;
 import org.bagnet4j.tensor.Tensor;
 import org.bagnet4j.tensor.Workspace;
@@ -34,5 +40,41 @@ class NetworkMemoryTest {
         Workspace workspace = new Workspace();
         network.classScores(Tensor.zeros(1, height, width, 3), new Workers(1), workspace);
         assertThat(workspace.retainedBytes()).isEqualTo(network.activationBytes(height, width));
+    }
+
+    /** The same for the standard CNNs, whose memory estimate decides whether a batch runs. */
+    @ParameterizedTest
+    @CsvSource({"resnet18, 64, 48", "resnet50, 71, 90", "resnet50, 224, 224", "vgg, 64, 48", "vgg, 224, 224",
+        "densenet121, 64, 48", "densenet121, 99, 131"})
+    void convNetActivationBytesIsWhatTheWorkspaceKeeps(String preset, int height, int width) {
+        ConvNet network = switch (preset) {
+            case "vgg" -> {
+                VggConfig config = new VggConfig("small", 3, List.of(8, VggConfig.POOL, 70, 70, VggConfig.POOL), true,
+                        32, 10);
+                yield ConvNet.vgg(VggLayout.of(config), zeros(config.tensorShapes()));
+            }
+            case "densenet121" -> ConvNet.densenet(DenseNetLayout.of(DenseNetConfig.preset(preset)),
+                    zeros(DenseNetConfig.preset(preset).tensorShapes()));
+            default -> ConvNet.resnet(ResNetLayout.of(ResNetConfig.preset(preset)),
+                    zeros(ResNetConfig.preset(preset).tensorShapes()));
+        };
+        Workspace workspace = new Workspace();
+        network.classScores(Tensor.zeros(1, height, width, 3), new Workers(1), workspace);
+        assertThat(workspace.retainedBytes()).isEqualTo(network.activationBytes(height, width));
+    }
+
+    /** Zero weights, unit variances: only the sizes matter here. */
+    private static Function<String, float[]> zeros(Map<String, int[]> shapes) {
+        return name -> {
+            int n = 1;
+            for (int d : shapes.get(name)) {
+                n *= d;
+            }
+            float[] v = new float[n];
+            if (name.endsWith("running_var")) {
+                Arrays.fill(v, 1f);
+            }
+            return v;
+        };
     }
 }

@@ -190,12 +190,26 @@ class ConverterTest {
     }
 
     @Test
-    void refusesWhatIsNotABagNet() throws Exception {
+    void refusesWhatIsNotASupportedModel() throws Exception {
         Path out = dir.resolve("out.safetensors");
-        Path resnet = dir.resolve("linear.pth");
+        Path linear = dir.resolve("linear.pth");
         ReferenceFixtures.exec(List.of(ReferenceFixtures.python(), "-c",
-                "import torch; torch.save(torch.nn.Linear(3, 2).state_dict(), '" + resnet + "')"));
-        assertRefused(convert(resnet.toString(), out.toString()), "not a BagNet checkpoint: no tensor 'conv1.weight'");
+                "import torch; torch.save(torch.nn.Linear(3, 2).state_dict(), '" + linear + "')"));
+        assertRefused(convert(linear.toString(), out.toString()), "not a BagNet, ResNet, VGG or DenseNet checkpoint");
+        // Architectures of other kinds, by the names and shapes of their tensors, before any weight is used.
+        for (String[] model : new String[][] {
+            {"resnext50_32x4d", "a ResNeXt (grouped convolutions"},
+            {"mobilenet_v2", "it looks like a MobileNet"}}) {
+            Path file = dir.resolve(model[0] + ".pth");
+            ReferenceFixtures.exec(List.of(ReferenceFixtures.python(), "-c", "import torch, torchvision; "
+                    + "torch.save(torchvision.models." + model[0] + "().state_dict(), '" + file + "')"));
+            assertRefused(convert(file.toString(), out.toString()), model[1]);
+        }
+        Path broken = dir.resolve("resnet18_broken.pth");
+        ReferenceFixtures.exec(List.of(ReferenceFixtures.python(), "-c", "import torch, torchvision; "
+                + "s = torchvision.models.resnet18().state_dict(); del s['layer3.1.conv2.weight']; "
+                + "s['fc.weight'] = torch.zeros(1000, 256); torch.save(s, '" + broken + "')"));
+        assertRefused(convert(broken.toString(), out.toString()), "missing tensor 'layer3.1.conv2.weight'");
 
         Path text = dir.resolve("notes.pth");
         Files.writeString(text, "hello");
@@ -231,7 +245,7 @@ class ConverterTest {
         Run run = convert(ReferenceFixtures.file("bagnet9.pth.tar").toString(), out.toString());
         assertThat(run.code()).as(run.output()).isZero();
         try (ModelFile f = ModelFile.open(out)) {
-            assertThat(f.config()).isEqualTo(org.bagnet4j.BagNetConfig.bagnet9());
+            assertThat(f.architecture()).isEqualTo(org.bagnet4j.BagNetConfig.bagnet9());
         }
     }
 

@@ -44,7 +44,7 @@ public class ModelFileTest {
     @Test
     void opensAConsistentFile() {
         try (ModelFile f = ModelFile.open(write(SMALL.toMetadata(), tensorsOf(SMALL)))) {
-            assertThat(f.config()).isEqualTo(SMALL);
+            assertThat(f.architecture()).isEqualTo(SMALL);
             assertThat(f.tensor("fc.bias")).hasSize(3);
         }
     }

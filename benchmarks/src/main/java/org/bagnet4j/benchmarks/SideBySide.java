@@ -15,7 +15,7 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 
-import org.bagnet4j.BagNet;
+import org.bagnet4j.Model;
 import org.bagnet4j.tensor.Npy;
 import org.bagnet4j.tensor.Tensor;
 
@@ -48,7 +48,7 @@ public final class SideBySide {
                 float[] reference = Npy.read(work.resolve(preset + "_scores.npy")).data();
                 int[] s = input.shape();
 
-                BagNet model = BagNet.load(work.resolve(preset + ".safetensors"), threads);
+                Model model = Model.load(work.resolve(preset + ".safetensors"), threads);
                 Tensor images = Tensor.fromNchw(input.data(), s[0], s[1], s[2], s[3]);
                 double ours = medianMs(() -> model.classScores(images)[0], iters);
                 String oursAgree = agreement(model.classScores(images)[0], reference);

@@ -1,0 +1,63 @@
+package org.bagnet4j.model;
+
+import org.bagnet4j.kernels.ConvKernel;
+import org.bagnet4j.kernels.PackedConv;
+import org.bagnet4j.kernels.Workers;
+import org.bagnet4j.tensor.Tensor;
+import org.bagnet4j.tensor.Workspace;
+
+/**
+ * ResNet's basic block: relu(conv3x3(relu(conv3x3(x))) + shortcut(x)), the stride on the first convolution,
+ * batchnorms folded in, the addition and ReLU in the second convolution's epilogue. Direct convolutions: at
+ * ResNet's sizes Winograd's method does not pay ({@link org.bagnet4j.kernels.Winograd#pays}).
+ *
+ * @param downsample a strided 1x1 convolution when the shortcut changes shape, else null (the identity)
+ */
+record BasicBlock(PackedConv first, PackedConv second, PackedConv downsample) implements Layer {
+    /** The output, or {@code x} itself, overwritten, when the shortcut is the identity. */
+    @Override
+    public Tensor forward(Tensor x, Workers workers, Workspace workspace) {
+        Tensor mid = ConvKernel.apply(first, x, null, true, workers, workspace);
+        Tensor shortcut = x;
+        Tensor out = x;
+        if (downsample != null) {
+            shortcut = ConvKernel.apply(downsample, x, null, false, workers, workspace);
+            out = workspace.take(x.batch(), mid.height(), mid.width(), second.outChannels());
+        }
+        ConvKernel.run(second, mid, out, shortcut, true, workers);
+        workspace.give(mid);
+        if (downsample != null) {
+            workspace.give(shortcut);
+        }
+        return out;
+    }
+
+    @Override
+    public int outputSize(int inputSize) {
+        return second.outputSize(first.outputSize(inputSize));
+    }
+
+    @Override
+    public Plane replay(Plane input, BufferCount buffers) {
+        int h = first.outputSize(input.height());
+        int w = first.outputSize(input.width());
+        long mid = buffers.take((long) h * w * first.outChannels());
+        if (downsample == null) {
+            buffers.give(mid, 1);
+            return input;
+        }
+        long shortcut = buffers.take((long) h * w * downsample.outChannels());
+        long out = buffers.take((long) h * w * second.outChannels());
+        buffers.give(mid, 1);
+        buffers.give(shortcut, 1);
+        return new Plane(h, w, out);
+    }
+
+    @Override
+    public long macs(int height, int width) {
+        int h = first.outputSize(height);
+        int w = first.outputSize(width);
+        long downsampleMacs = downsample == null ? 0 : downsample.macsPerPixel();
+        return (long) h * w * (first.macsPerPixel() + second.macsPerPixel() + downsampleMacs);
+    }
+}

@@ -1,0 +1,55 @@
+package org.bagnet4j.model;
+
+import org.bagnet4j.kernels.ConvKernel;
+import org.bagnet4j.kernels.PackedConv;
+import org.bagnet4j.kernels.Winograd;
+import org.bagnet4j.kernels.Workers;
+import org.bagnet4j.tensor.Tensor;
+import org.bagnet4j.tensor.Workspace;
+
+/**
+ * A convolution with its batchnorm folded in, optionally followed by ReLU (a stem, VGG's layers).
+ *
+ * @param winograd the same convolution (with ReLU) by Winograd's method, used on maps where it is faster
+ *     ({@link Winograd#pays}), or null
+ */
+record ConvLayer(PackedConv conv, Winograd winograd, boolean relu) implements Layer {
+    ConvLayer {
+        if (winograd != null && !relu) {
+            throw new IllegalArgumentException("Winograd layers end in ReLU");
+        }
+    }
+
+    ConvLayer(PackedConv conv, boolean relu) {
+        this(conv, null, relu);
+    }
+
+    @Override
+    public Tensor forward(Tensor x, Workers workers, Workspace workspace) {
+        return usesWinograd(outputSize(x.height()), outputSize(x.width()))
+                ? winograd.apply(x, workers, workspace)
+                : ConvKernel.apply(conv, x, null, relu, workers, workspace);
+    }
+
+    private boolean usesWinograd(int height, int width) {
+        return winograd != null && Winograd.pays(height, width, conv.inChannels(), conv.outChannels());
+    }
+
+    @Override
+    public int outputSize(int inputSize) {
+        return conv.outputSize(inputSize);
+    }
+
+    @Override
+    public Plane replay(Plane input, BufferCount buffers) {
+        int h = outputSize(input.height());
+        int w = outputSize(input.width());
+        return new Plane(h, w, usesWinograd(h, w) ? buffers.winograd(h, w, conv.inChannels(), conv.outChannels())
+                : buffers.take((long) h * w * conv.outChannels()));
+    }
+
+    @Override
+    public long macs(int height, int width) {
+        return (long) outputSize(height) * outputSize(width) * conv.macsPerPixel();
+    }
+}
