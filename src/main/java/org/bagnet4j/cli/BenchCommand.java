@@ -19,12 +19,15 @@ import org.bagnet4j.weights.Json;
  * images per second and GFLOP/s (2 x multiply-accumulates / time). Random weights with --preset.
  */
 final class BenchCommand {
+    /** Options that take no value. */
+    static final Set<String> SWITCHES = Set.of("json");
+    /** Every option the command accepts (its help lists each). */
+    static final Set<String> OPTIONS = Set.of("model", "preset", "size", "batch", "threads", "iters", "warmup", "json");
     private BenchCommand() {
     }
 
     static int run(String[] args, PrintStream out, PrintStream err) {
-        Options options = Options.parse(args, Set.of("json"), Set.of("model", "preset", "size", "batch", "threads",
-                "iters", "warmup", "json"));
+        Options options = Options.parse(args, SWITCHES, OPTIONS);
         int threads = options.threads();
         int size = options.intValue("size", 224, 1, 8192);
         int batch = options.intValue("batch", 1, 1, ClassifyCommand.MAX_BATCH);

@@ -34,6 +34,10 @@ import org.bagnet4j.weights.Json;
  * images are run in batches of equal size; with many images at batch 1, one image per thread on the shared model.
  */
 final class ClassifyCommand {
+    /** Options that take no value. */
+    static final Set<String> SWITCHES = Set.of("json", "no-resize");
+    /** Every option the command accepts (its help lists each). */
+    static final Set<String> OPTIONS = Set.of("model", "top", "json", "batch", "threads", "resize", "crop", "no-resize", "max-pixels");
     private static final Set<String> IMAGE_EXTENSIONS = Set.of("jpg", "jpeg", "png", "bmp", "gif");
     /** Most images per forward pass: beyond this a batch only costs memory. */
     static final int MAX_BATCH = 4096;
@@ -46,8 +50,7 @@ final class ClassifyCommand {
     }
 
     static int run(String[] args, PrintStream out, PrintStream err) {
-        Options options = Options.parse(args, Set.of("json", "no-resize"),
-                Set.of("model", "top", "json", "batch", "threads", "resize", "crop", "no-resize", "max-pixels"));
+        Options options = Options.parse(args, SWITCHES, OPTIONS);
         if (options.positional().isEmpty()) {
             throw new UsageException("classify needs at least one image or folder");
         }

@@ -4,6 +4,7 @@ import static org.bagnet4j.BagNetException.printable;
 
 import java.io.PrintStream;
 import java.util.Arrays;
+import java.util.List;
 
 import org.bagnet4j.BagNetException;
 
@@ -13,7 +14,7 @@ public final class Commands {
             usage: bagnet4j COMMAND [OPTIONS]
 
             commands:
-              demo [--out DIR]
+              demo [--out DIR] [--threads T]
                    classifies and explains the sample images bundled with bagnet4j using its embedded
                    Fashion-MNIST model; writes images, heatmaps and results to DIR (default: bagnet4j-demo).
               classify [--model M.safetensors] [--top K] [--json] [--batch N] [--threads T]
@@ -25,21 +26,24 @@ public final class Commands {
                    about 19 bytes per pixel). --max-pixels: refuse images with more pixels, and resizes or
                    crops that would make more (100000000).
               explain [--model M] [--class NAME|INDEX] [--full] [--region x0,y0,x1,y1] [--top K]
-                   [--resize N] [--crop N] [--no-resize] [--out DIR] [--force] IMAGE|TENSOR.npy
+                   [--resize N] [--crop N] [--no-resize] [--max-pixels N] [--out DIR] [--force]
+                   [--threads T] IMAGE|TENSOR.npy
                    heatmap of the evidence for a class (default: the predicted one) on the patch grid, and with
                    --full at every pixel (exact, by dense evaluation); the K patches with the most and least
                    evidence; a JSON summary and the maps as .npy, in DIR (default: IMAGE-explained beside
                    the image; existing files are kept unless --force). For a ResNet or DenseNet: its class
                    activation map (no --full or --region).
               patches [--model M] --class NAME|INDEX [--top K] [--labels CSV | --by-folder] [--out DIR]
-                   [--resize N] [--crop N] [--no-resize] [--force] IMAGE|DIR...
+                   [--resize N] [--crop N] [--no-resize] [--max-pixels N] [--force] [--threads T] IMAGE|DIR...
                    the K patches with the most evidence for a class across many images, in one streaming pass;
                    with true labels (CSV of file,label, or each image's folder name) also the distracting
                    patches from images of other classes. Writes contact sheets and JSON to DIR (default:
                    a new folder beside the first input).
-              scramble [--model M] [--tiles N] [--seed S] [--out DIR] IMAGE
+              scramble [--model M] [--tiles N] [--seed S] [--out DIR] [--force] [--resize N] [--crop N]
+                   [--no-resize] [--max-pixels N] [--threads T] IMAGE
                    shuffles N x N tiles of the image and shows the top-5 and the heatmaps before and after: a
-                   bag-of-local-features decision barely depends on the object's shape.
+                   bag-of-local-features decision barely depends on the object's shape (existing files in DIR
+                   are kept unless --force).
               bench [--model M | --preset NAME] [--size 224] [--batch 1] [--threads T] [--iters 20]
                    [--warmup 5] [--json]
                    median and minimum latency per image, images/s and GFLOP/s of the class scores. Presets:
@@ -50,7 +54,8 @@ public final class Commands {
                    the patch-logit grid [N, gh, gw, classes] (a ResNet's or DenseNet's class activation map).
               info [M.safetensors | --preset NAME]
                    family, architecture, parameter count; for a BagNet its receptive field and grid at 224x224.
-              help this text.
+              help [COMMAND]
+                   this text, or one command's (also: bagnet4j COMMAND --help).
 
             Model files: BagNets, and torchvision's ResNet, VGG and DenseNet families (weights-converter/convert.py);
             patches and scramble take BagNets only. Without --model (or a model file for info) the model
@@ -61,11 +66,28 @@ public final class Commands {
     private Commands() {
     }
 
+    /** The commands, in the order of {@link #USAGE}. */
+    static final List<String> COMMANDS = List.of("demo", "classify", "explain", "patches", "scramble", "bench", "run",
+            "info");
+
     /** Runs a command; returns its exit code. */
     public static int run(String[] args, PrintStream out, PrintStream err) {
-        if (args.length == 0 || args[0].equals("help") || args[0].equals("--help") || args[0].equals("-h")) {
+        if (args.length == 0 || isHelp(args[0])) {
             (args.length == 0 ? err : out).print(USAGE);
             return args.length == 0 ? 2 : 0;
+        }
+        if (args[0].equals("help") || Arrays.stream(args).skip(1).anyMatch(Commands::isHelp)) {
+            String command = args[0].equals("help") ? (args.length > 1 ? args[1] : "help") : args[0];
+            if (command.equals("help")) {
+                out.print(USAGE);
+                return 0;
+            }
+            if (!COMMANDS.contains(command)) {
+                err.println("bagnet4j: unknown command '" + printable(command) + "' (see: bagnet4j help)");
+                return 2;
+            }
+            out.print(help(command));
+            return 0;
         }
         String[] rest = Arrays.copyOfRange(args, 1, args.length);
         try {
@@ -81,7 +103,8 @@ public final class Commands {
                 default -> throw new UsageException("unknown command '" + args[0] + "'");
             };
         } catch (UsageException e) {
-            err.println("bagnet4j: " + printable(e.getMessage()) + " (see: bagnet4j help)");
+            err.println("bagnet4j: " + printable(e.getMessage()) + " (see: bagnet4j "
+                    + (COMMANDS.contains(args[0]) ? printable(args[0]) + " --help" : "help") + ")");
             return 2;
         } catch (BagNetException e) {
             err.println("bagnet4j: " + printable(e.getMessage()));
@@ -93,6 +116,32 @@ public final class Commands {
             err.println("bagnet4j: " + printable(unexpected(e)));
             return 2;
         }
+    }
+
+    private static boolean isHelp(String arg) {
+        return arg.equals("--help") || arg.equals("-h");
+    }
+
+    /** A command's own block of {@link #USAGE}: its usage line(s) and what it does. */
+    static String help(String command) {
+        StringBuilder block = new StringBuilder();
+        boolean inside = false;
+        for (String line : USAGE.lines().toList()) {
+            boolean commandLine = line.matches("  [a-z]+( .*)?");
+            if (commandLine) {
+                inside = line.startsWith("  " + command + " ");
+                if (inside) {
+                    block.append("usage: bagnet4j ").append(line.strip()).append('\n');
+                    continue;
+                }
+            }
+            if (inside && !line.isBlank()) {
+                block.append(line.startsWith("       ") ? line.substring(3) : line).append('\n');
+            } else if (inside) {
+                inside = false;
+            }
+        }
+        return block.toString();
     }
 
     /** One line for a failure no check foresaw (a bug): what it was and where, without a stack trace. */

@@ -23,13 +23,17 @@ import org.bagnet4j.image.ImageDecoder;
  * (heatmaps, strongest patches) and writes the images, pictures and results to a folder.
  */
 final class DemoCommand {
+    /** Options that take no value. */
+    static final Set<String> SWITCHES = Set.of();
+    /** Every option the command accepts (its help lists each). */
+    static final Set<String> OPTIONS = Set.of("out", "threads");
     private static final String SAMPLES = "/org/bagnet4j/samples/";
 
     private DemoCommand() {
     }
 
     static int run(String[] args, PrintStream out, PrintStream err) {
-        Options options = Options.parse(args, Set.of(), Set.of("out", "threads"));
+        Options options = Options.parse(args, SWITCHES, OPTIONS);
         Path dir = ArgumentPath.of(options.has("out") ? options.required("out") : "bagnet4j-demo");
         int threads = options.threads();
         err.println("bagnet4j: demo with the embedded " + BagNet.EMBEDDED_NAME);

@@ -43,6 +43,10 @@ import org.bagnet4j.weights.Json;
  * raw maps as float32 .npy.
  */
 final class ExplainCommand {
+    /** Options that take no value. */
+    static final Set<String> SWITCHES = Set.of("full", "no-resize", "force");
+    /** Every option the command accepts (its help lists each). */
+    static final Set<String> OPTIONS = Set.of("model", "class", "full", "top", "out", "region", "threads", "resize", "crop", "no-resize", "max-pixels", "force");
     /** Most patches on a contact sheet (--top): each is a picture in one row. */
     static final int MAX_SHEET_PATCHES = 256;
 
@@ -50,8 +54,7 @@ final class ExplainCommand {
     }
 
     static int run(String[] args, PrintStream out, PrintStream err) {
-        Options options = Options.parse(args, Set.of("full", "no-resize", "force"), Set.of("model", "class", "full",
-                "top", "out", "region", "threads", "resize", "crop", "no-resize", "max-pixels", "force"));
+        Options options = Options.parse(args, SWITCHES, OPTIONS);
         if (options.positional().size() != 1) {
             throw new UsageException("explain needs exactly one image (or .npy tensor)");
         }

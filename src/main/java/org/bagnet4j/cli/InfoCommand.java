@@ -17,11 +17,15 @@ import org.bagnet4j.weights.ModelFile;
 
 /** {@code info}: what a model file (or a preset) is; reads the file's header only. */
 final class InfoCommand {
+    /** Options that take no value. */
+    static final Set<String> SWITCHES = Set.of();
+    /** Every option the command accepts (its help lists each). */
+    static final Set<String> OPTIONS = Set.of("preset");
     private InfoCommand() {
     }
 
     static int run(String[] args, PrintStream out, PrintStream err) {
-        Options options = Options.parse(args, Set.of(), Set.of("preset"));
+        Options options = Options.parse(args, SWITCHES, OPTIONS);
         Architecture architecture;
         String source;
         if (options.has("preset")) {

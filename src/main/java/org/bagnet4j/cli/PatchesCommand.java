@@ -33,12 +33,15 @@ import org.bagnet4j.image.RgbImage;
  * those of images of other classes that pushed towards this one.
  */
 final class PatchesCommand {
+    /** Options that take no value. */
+    static final Set<String> SWITCHES = Set.of("by-folder", "force", "no-resize");
+    /** Every option the command accepts (its help lists each). */
+    static final Set<String> OPTIONS = Set.of("model", "class", "top", "out", "labels", "by-folder", "threads", "max-pixels", "force", "resize", "crop", "no-resize");
     private PatchesCommand() {
     }
 
     static int run(String[] args, PrintStream out, PrintStream err) {
-        Options options = Options.parse(args, Set.of("by-folder", "force", "no-resize"), Set.of("model", "class", "top",
-                "out", "labels", "by-folder", "threads", "max-pixels", "force", "resize", "crop", "no-resize"));
+        Options options = Options.parse(args, SWITCHES, OPTIONS);
         if (options.positional().isEmpty()) {
             throw new UsageException("patches needs images or folders");
         }

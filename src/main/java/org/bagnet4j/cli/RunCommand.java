@@ -20,11 +20,15 @@ import org.bagnet4j.tensor.Tensor;
  * activation map), as .npy files.
  */
 final class RunCommand {
+    /** Options that take no value. */
+    static final Set<String> SWITCHES = Set.of("grid");
+    /** Every option the command accepts (its help lists each). */
+    static final Set<String> OPTIONS = Set.of("model", "input", "output", "grid", "threads");
     private RunCommand() {
     }
 
     static int run(String[] args, PrintStream err) {
-        Options options = Options.parse(args, Set.of("grid"), Set.of("model", "input", "output", "grid", "threads"));
+        Options options = Options.parse(args, SWITCHES, OPTIONS);
         Npy.Array input = Npy.read(ArgumentPath.of(options.required("input")));
         Path output = ArgumentPath.of(options.required("output"));
         int threads = options.threads();

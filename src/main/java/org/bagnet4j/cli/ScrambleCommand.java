@@ -27,12 +27,15 @@ import org.bagnet4j.image.RgbImage;
  * are drawn side by side.
  */
 final class ScrambleCommand {
+    /** Options that take no value. */
+    static final Set<String> SWITCHES = Set.of("force", "no-resize");
+    /** Every option the command accepts (its help lists each). */
+    static final Set<String> OPTIONS = Set.of("model", "tiles", "seed", "out", "force", "threads", "resize", "crop", "no-resize", "max-pixels");
     private ScrambleCommand() {
     }
 
     static int run(String[] args, PrintStream out, PrintStream err) {
-        Options options = Options.parse(args, Set.of("force", "no-resize"), Set.of("model", "tiles", "seed", "out",
-                "force", "threads", "resize", "crop", "no-resize", "max-pixels"));
+        Options options = Options.parse(args, SWITCHES, OPTIONS);
         if (options.positional().size() != 1) {
             throw new UsageException("scramble needs exactly one image");
         }

@@ -112,7 +112,7 @@ class HostileInputTest {
         assertThat(r.code()).as(r.err()).isZero();
         r = CommandsTest.cli("classify", "--model", m, "--threads", "2147483647", normal);
         assertThat(r.err().strip()).isEqualTo("bagnet4j: --threads must be between 1 and 1024, got 2147483647 "
-                + "(see: bagnet4j help)");
+                + "(see: bagnet4j classify --help)");
         r = CommandsTest.cli("explain", "--model", m, "--top", "2147483647", normal);
         assertThat(r.err()).contains("--top must be between 1 and 256");
         r = CommandsTest.cli("classify", "--model", m, "--batch", "99999999999", normal);

@@ -1,0 +1,45 @@
+package org.bagnet4j.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.bagnet4j.cli.CommandsTest.cli;
+
+import java.util.Map;
+import java.util.Set;
+
+import org.junit.jupiter.api.Test;
+
+/** Each command's own help: a usage line and every option the command accepts. */
+class HelpTest {
+    private static final Map<String, Set<String>> OPTIONS = Map.of("demo", DemoCommand.OPTIONS, "classify",
+            ClassifyCommand.OPTIONS, "explain", ExplainCommand.OPTIONS, "patches", PatchesCommand.OPTIONS, "scramble",
+            ScrambleCommand.OPTIONS, "bench", BenchCommand.OPTIONS, "run", RunCommand.OPTIONS, "info",
+            InfoCommand.OPTIONS);
+
+    @Test
+    void everyCommandHelpsWithAllItsOptions() {
+        assertThat(OPTIONS.keySet()).containsExactlyInAnyOrderElementsOf(Commands.COMMANDS);
+        for (String command : Commands.COMMANDS) {
+            for (String[] ask : new String[][] {{command, "--help"}, {"help", command}, {command, "-h"}}) {
+                CommandsTest.Result r = cli(ask);
+                assertThat(r.code()).as(String.join(" ", ask)).isZero();
+                assertThat(r.out()).as(String.join(" ", ask)).startsWith("usage: bagnet4j " + command + " ");
+                for (String option : OPTIONS.get(command)) {
+                    assertThat(r.out()).as(command + " help lists --" + option).contains("--" + option);
+                }
+                assertThat(r.out()).as(command + " help is its own").doesNotContain("\n  " + (command.equals("run")
+                        ? "info" : "run") + " ");
+            }
+        }
+    }
+
+    @Test
+    void errorsPointToTheCommandsHelp() {
+        CommandsTest.Result r = cli("classify", "--top");
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.err()).endsWith("(see: bagnet4j classify --help)\n");
+        r = cli("help", "frobnicate");
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.err()).contains("unknown command 'frobnicate'");
+        assertThat(cli("help").out()).contains("commands:");
+    }
+}
