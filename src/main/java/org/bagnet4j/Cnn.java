@@ -1,5 +1,6 @@
 package org.bagnet4j;
 
+import java.util.Locale;
 import java.util.Map;
 
 import org.bagnet4j.kernels.Workers;
@@ -99,7 +100,7 @@ public final class Cnn extends Model {
                     + min + "x" + min + " " + config.name() + " takes");
         }
         if (!runsWhole(images.batch(), images.height(), images.width())) {
-            throw new BagNetException(String.format(java.util.Locale.ROOT,
+            throw new BagNetException(String.format(Locale.ROOT,
                     "%s on %d image(s) of %dx%d needs %,d MB of activations, more than a quarter of the free heap: "
                             + "give java more heap (-Xmx) or use smaller batches", config.name(), images.batch(),
                     images.height(), images.width(), activationBytes(images.batch(), images.height(),

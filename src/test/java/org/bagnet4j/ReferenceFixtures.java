@@ -27,65 +27,22 @@ public final class ReferenceFixtures {
     /** torchvision models with reference outputs, made by weights-converter/make_cnn_reference.py. */
     public static final List<String> CNNS = List.of("resnet18", "resnet50", "resnet152", "wide_resnet50_2", "vgg16",
             "vgg16_bn", "densenet121", "densenet169");
-    private static Path ready;
-    private static IllegalStateException failure;
-    private static Path cnnReady;
-    private static IllegalStateException cnnFailure;
-
-    private ReferenceFixtures() {
-    }
-
-    public static String python() {
-        return System.getProperty("bagnet4j.python", "/usr/bin/python3");
-    }
-
-    /** The fixture directory, generated if missing or stale. */
-    public static synchronized Path dir() {
-        if (ready != null) {
-            return ready;
-        }
-        if (failure != null) {
-            throw failure;
-        }
-        Path dir = Path.of(System.getProperty("bagnet4j.reference.dir", "target/reference"));
-        try {
-            String stamp = scriptsHash();
-            Path stampFile = dir.resolve("stamp");
-            if (!Files.exists(stampFile) || !Files.readString(stampFile).equals(stamp)) {
-                Files.createDirectories(dir);
-                Files.deleteIfExists(stampFile);
+    private static final FixtureSet BAGNETS = new FixtureSet("",
+            List.of("bagnet_torch.py", "make_reference.py", "convert.py", "checkpoint_guard.py",
+                    "torchvision_families.py", "reference_images.py", "reference_classify.py", "reference_heatmap.py"),
+            dir -> {
                 for (List<String> step : steps(dir)) {
                     exec(step);
                 }
-                Files.writeString(stampFile, stamp);
-            }
-        } catch (IOException | RuntimeException e) {
-            failure = new IllegalStateException("cannot make reference fixtures in " + dir + ": " + e.getMessage(), e);
-            throw failure;
-        }
-        ready = dir;
-        return dir;
-    }
-
+            });
     /**
-     * The torchvision fixtures, generated if missing or stale: a directory of their own (with their own stamp), so
-     * that BagNet-only script changes do not remake them, and the reverse.
+     * The torchvision fixtures: a directory of their own (with their own stamp), so that BagNet-only script
+     * changes do not remake them, and the reverse.
      */
-    public static synchronized Path cnnDir() {
-        if (cnnReady != null) {
-            return cnnReady;
-        }
-        if (cnnFailure != null) {
-            throw cnnFailure;
-        }
-        Path dir = Path.of(System.getProperty("bagnet4j.reference.dir", "target/reference") + "-cnn");
-        try {
-            String stamp = hash(List.of("torchvision_families.py", "make_cnn_reference.py", "convert.py",
-                    "checkpoint_guard.py", "bagnet_torch.py"));
-            Path stampFile = dir.resolve("stamp");
-            if (!Files.exists(stampFile) || !Files.readString(stampFile).equals(stamp)) {
-                Files.createDirectories(dir);
-                Files.deleteIfExists(stampFile);
+    private static final FixtureSet CNN_SET = new FixtureSet("-cnn",
+            List.of("torchvision_families.py", "make_cnn_reference.py", "convert.py", "checkpoint_guard.py",
+                    "bagnet_torch.py"),
+            dir -> {
                 exec(script("make_cnn_reference.py", concat(List.of(dir.toString()), CNNS)));
                 for (String name : CNNS) {
                     Path checkpoint = dir.resolve(name + ".pth");
@@ -95,15 +52,72 @@ public final class ReferenceFixtures {
                         Files.delete(checkpoint);
                     }
                 }
-                Files.writeString(stampFile, stamp);
-            }
-        } catch (IOException | RuntimeException e) {
-            cnnFailure = new IllegalStateException("cannot make torchvision fixtures in " + dir + ": "
-                    + e.getMessage(), e);
-            throw cnnFailure;
+            });
+
+    private ReferenceFixtures() {
+    }
+
+    public static String python() {
+        return System.getProperty("bagnet4j.python", "/usr/bin/python3");
+    }
+
+    /** The fixture directory, generated if missing or stale. */
+    public static Path dir() {
+        return BAGNETS.get();
+    }
+
+    /** The torchvision fixture directory, generated if missing or stale. */
+    public static Path cnnDir() {
+        return CNN_SET.get();
+    }
+
+    /** Writes a set's fixtures into a directory. */
+    private interface Maker {
+        void make(Path dir) throws IOException;
+    }
+
+    /**
+     * A directory of fixtures, made by its scripts on first use and again whenever they change (a stamp holds
+     * their hash); a failure is remembered, so that every test needing the set says why.
+     */
+    private static final class FixtureSet {
+        private final String suffix;
+        private final List<String> scripts;
+        private final Maker maker;
+        private Path ready;
+        private IllegalStateException failure;
+
+        FixtureSet(String suffix, List<String> scripts, Maker maker) {
+            this.suffix = suffix;
+            this.scripts = scripts;
+            this.maker = maker;
         }
-        cnnReady = dir;
-        return dir;
+
+        synchronized Path get() {
+            if (ready != null) {
+                return ready;
+            }
+            if (failure != null) {
+                throw failure;
+            }
+            Path dir = Path.of(System.getProperty("bagnet4j.reference.dir", "target/reference") + suffix);
+            try {
+                String stamp = hash(scripts);
+                Path stampFile = dir.resolve("stamp");
+                if (!Files.exists(stampFile) || !Files.readString(stampFile).equals(stamp)) {
+                    Files.createDirectories(dir);
+                    Files.deleteIfExists(stampFile);
+                    maker.make(dir);
+                    Files.writeString(stampFile, stamp);
+                }
+            } catch (IOException | RuntimeException e) {
+                failure = new IllegalStateException("cannot make reference fixtures in " + dir + ": "
+                        + e.getMessage(), e);
+                throw failure;
+            }
+            ready = dir;
+            return dir;
+        }
     }
 
     /** A torchvision fixture file, e.g. resnet50.safetensors or resnet50_info.json. */
@@ -174,11 +188,6 @@ public final class ReferenceFixtures {
 
     public static Npy.Array array(String name) {
         return Npy.read(dir().resolve(name + ".npy"));
-    }
-
-    private static String scriptsHash() throws IOException {
-        return hash(List.of("bagnet_torch.py", "make_reference.py", "convert.py", "checkpoint_guard.py",
-                "torchvision_families.py", "reference_images.py", "reference_classify.py", "reference_heatmap.py"));
     }
 
     private static String hash(List<String> scripts) throws IOException {

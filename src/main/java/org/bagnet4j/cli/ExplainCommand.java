@@ -159,13 +159,7 @@ final class ExplainCommand {
         if (withFull) {
             names.addAll(List.of("heatmap-full.png", "heatmap-full.npy"));
         }
-        if (!force) {
-            for (String n : names) {
-                if (Files.exists(dir.resolve(n))) {
-                    throw new BagNetException(dir.resolve(n) + " exists; give another --out, or --force to overwrite");
-                }
-            }
-        }
+        refuseExisting(dir, names, force);
         Tensor x = input.tensor();
         if (withFull) {
             Explainer.checkedRegion(x, region);
@@ -199,13 +193,7 @@ final class ExplainCommand {
         }
         List<Patch> best = Explainer.top(grid, top, input.name());
         List<Patch> worst = Explainer.bottom(grid, top, input.name());
-        List<Pictures.Tile> tiles = new ArrayList<>();
-        best.forEach(p -> tiles.add(tile(input.seen(), p)));
-        worst.forEach(p -> tiles.add(tile(input.seen(), p)));
-        int shown = best.size();
-        written.add(writePng(dir.resolve("patches.png"), Pictures.contactSheet(String.format(Locale.ROOT,
-                "%s, class '%s': top row the %d patches with the most evidence, bottom row the %d with the least",
-                input.name(), grid.label(), shown, shown), tiles, shown)));
+        written.add(writeSheet(dir.resolve("patches.png"), input, grid, best, worst, "patches", ""));
         written.add(writeText(dir.resolve("explanation.json"),
                 json(input.name(), model, ranked, grid, full, best, worst, dir)));
         return new Result(ranked, grid, written);
@@ -216,14 +204,8 @@ final class ExplainCommand {
      * cells with the most and least evidence as a contact sheet of their blocks of the image.
      */
     static Result explainActivationMap(Cnn model, Input input, Integer cls, int top, Path dir, boolean force) {
-        List<String> names = List.of("heatmap-grid.png", "heatmap-grid.npy", "patches.png", "explanation.json");
-        if (!force) {
-            for (String n : names) {
-                if (Files.exists(dir.resolve(n))) {
-                    throw new BagNetException(dir.resolve(n) + " exists; give another --out, or --force to overwrite");
-                }
-            }
-        }
+        refuseExisting(dir, List.of("heatmap-grid.png", "heatmap-grid.npy", "patches.png", "explanation.json"),
+                force);
         float[] scores = model.classScores(input.tensor())[0];
         List<Prediction> ranked = Prediction.top(scores, model.labels(),
                 Math.min(5, model.architecture().numClasses()));
@@ -237,16 +219,34 @@ final class ExplainCommand {
         written.add(writeNpy(dir.resolve("heatmap-grid.npy"), grid));
         List<Patch> best = Explainer.top(grid, top, input.name());
         List<Patch> worst = Explainer.bottom(grid, top, input.name());
-        List<Pictures.Tile> tiles = new ArrayList<>();
-        best.forEach(p -> tiles.add(tile(input.seen(), p)));
-        worst.forEach(p -> tiles.add(tile(input.seen(), p)));
-        written.add(writePng(dir.resolve("patches.png"), Pictures.contactSheet(String.format(Locale.ROOT,
-                "%s, class '%s': top row the %d cells with the most evidence, bottom row the %d with the least "
-                        + "(each cell's block of the image)", input.name(), grid.label(), best.size(), best.size()),
-                tiles, best.size())));
+        written.add(writeSheet(dir.resolve("patches.png"), input, grid, best, worst, "cells",
+                " (each cell's block of the image)"));
         written.add(writeText(dir.resolve("explanation.json"), json(input.name(), model, ranked, grid, null, best,
                 worst, dir)));
         return new Result(ranked, grid, written);
+    }
+
+    /** Refuses to overwrite any of the outputs unless {@code force}. */
+    private static void refuseExisting(Path dir, List<String> names, boolean force) {
+        if (!force) {
+            for (String n : names) {
+                if (Files.exists(dir.resolve(n))) {
+                    throw new BagNetException(dir.resolve(n) + " exists; give another --out, or --force to overwrite");
+                }
+            }
+        }
+    }
+
+    /** The contact sheet: the most evidence in the top row, the least in the bottom row. */
+    private static Path writeSheet(Path path, Input input, EvidenceMap grid, List<Patch> best, List<Patch> worst,
+            String what, String note) {
+        List<Pictures.Tile> tiles = new ArrayList<>();
+        best.forEach(p -> tiles.add(tile(input.seen(), p)));
+        worst.forEach(p -> tiles.add(tile(input.seen(), p)));
+        int shown = best.size();
+        return writePng(path, Pictures.contactSheet(String.format(Locale.ROOT,
+                "%s, class '%s': top row the %d %s with the most evidence, bottom row the %d with the least%s",
+                input.name(), grid.label(), shown, what, shown, note), tiles, shown));
     }
 
     /** The class scores of one image and the grids of all classes, from one pass. */

@@ -1,6 +1,7 @@
 package org.bagnet4j.model;
 
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -34,7 +35,7 @@ public record VggLayout(List<ConvSpec> features, List<ConvSpec> classifier, int 
         List<ConvSpec> classifier = List.of(ConvSpec.linear("classifier.0", side * side * in, c.hidden()),
                 ConvSpec.linear("classifier.3", c.hidden(), c.hidden()),
                 ConvSpec.linear("classifier.6", c.hidden(), c.numClasses()));
-        return new VggLayout(java.util.Collections.unmodifiableList(features), classifier, in);
+        return new VggLayout(Collections.unmodifiableList(features), classifier, in);
     }
 
     public Map<String, int[]> tensorShapes() {

@@ -3,6 +3,7 @@ package org.bagnet4j.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.bagnet4j.cli.CommandsTest.cli;
 
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -26,8 +27,16 @@ class HelpTest {
                 for (String option : OPTIONS.get(command)) {
                     assertThat(r.out()).as(command + " help lists --" + option).contains("--" + option);
                 }
-                assertThat(r.out()).as(command + " help is its own").doesNotContain("\n  " + (command.equals("run")
-                        ? "info" : "run") + " ");
+            }
+        }
+        // Each block stops where the next command's starts: no command's help has another's last line.
+        for (String command : Commands.COMMANDS) {
+            List<String> help = cli(command, "--help").out().lines().toList();
+            for (String other : Commands.COMMANDS) {
+                if (!other.equals(command)) {
+                    String last = cli(other, "--help").out().lines().reduce((a, b) -> b).orElseThrow();
+                    assertThat(help).as(command + " help is its own").doesNotContain(last);
+                }
             }
         }
     }
