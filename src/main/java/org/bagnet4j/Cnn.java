@@ -99,7 +99,14 @@ public final class Cnn extends Model {
             throw new BagNetException("input " + images.height() + "x" + images.width() + " is smaller than the "
                     + min + "x" + min + " " + config.name() + " takes");
         }
-        if (!runsWhole(images.batch(), images.height(), images.width())) {
+        // A CNN cannot stream, so before refusing, count only live memory: the free heap includes garbage (e.g. a
+        // model just replaced) until a collection. Only on this rare path, never on a call that fits.
+        boolean fits = runsWhole(images.batch(), images.height(), images.width());
+        if (!fits) {
+            System.gc();
+            fits = runsWhole(images.batch(), images.height(), images.width());
+        }
+        if (!fits) {
             throw new BagNetException(String.format(Locale.ROOT,
                     "%s on %d image(s) of %dx%d needs %,d MB of activations, more than a quarter of the free heap: "
                             + "give java more heap (-Xmx) or use smaller batches", config.name(), images.batch(),
