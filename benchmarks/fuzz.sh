@@ -16,7 +16,7 @@ if [ ${#targets[@]} -eq 0 ]; then
   targets=(ModelFileFuzzTest#safetensors NpyFuzzTest#npy ImageFuzzTest#decode ImageFuzzTest#geometry
            MetadataFuzzTest#metadata MetadataFuzzTest#json)
 fi
-export JAVA_HOME=${JAVA_HOME:-$(bash .ci/jdk25)}
+export JAVA_HOME=${JAVA_HOME:-$(bin/jdk25)}
 mkdir -p target/fuzz
 mvn -q -B test-compile
 

@@ -2,7 +2,7 @@
 # Builds bagnet4j and the benchmarks, then runs one benchmark class: bash benchmarks/run.sh HeatmapBenchmark [ARGS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export JAVA_HOME=${JAVA_HOME:-$(bash .ci/jdk25)}
+export JAVA_HOME=${JAVA_HOME:-$(bin/jdk25)}
 mvn -q -B install -DskipTests -Dinvoker.skip=true
 mvn -q -B -f benchmarks/pom.xml package
 class=${1:-HeatmapBenchmark}

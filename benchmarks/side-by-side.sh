@@ -10,7 +10,7 @@ iters=${2:-20}
 shift 2 || shift $#
 presets=("${@:-bagnet9 bagnet17 bagnet33 resnet50 densenet169 vgg16}")
 presets=(${presets[*]})
-export JAVA_HOME=${JAVA_HOME:-$(bash .ci/jdk25)}
+export JAVA_HOME=${JAVA_HOME:-$(bin/jdk25)}
 mvn -q -B install -DskipTests -Dinvoker.skip=true
 mvn -q -B -f benchmarks/pom.xml package
 work=$(mktemp -d)

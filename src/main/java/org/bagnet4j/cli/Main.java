@@ -1,7 +1,10 @@
 package org.bagnet4j.cli;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -26,6 +29,8 @@ public final class Main {
     private static final String LAUNCHER = "bagnet4j.launcher";
     /** Lets C2 unroll the kernels' large loop bodies further: 6-7% faster passes here (unrolling by hand is not). */
     private static final String LOOP_UNROLL = "-XX:LoopUnrollLimit=200";
+    /** How the JVM's notice of an incubator module (printed at every start with --add-modules) begins. */
+    private static final String INCUBATOR_NOTICE = "WARNING: Using incubator modules";
 
     private Main() {
     }
@@ -69,6 +74,34 @@ public final class Main {
         }
     }
 
+    /**
+     * Copies the relaunched JVM's stderr to ours as it comes (progress bars redraw a line without ending it), less
+     * its first line if that is the JVM's notice that it uses an incubator module: said on every run, it is noise.
+     */
+    private static void copyErrors(InputStream errors) {
+        try (errors) {
+            ByteArrayOutputStream first = new ByteArrayOutputStream();
+            int b;
+            while ((b = errors.read()) >= 0 && b != '\n') {
+                first.write(b);
+            }
+            if (!first.toString(StandardCharsets.UTF_8).startsWith(INCUBATOR_NOTICE)) {
+                System.err.write(first.toByteArray());
+                if (b >= 0) {
+                    System.err.write('\n');
+                }
+            }
+            System.err.flush();
+            byte[] buffer = new byte[8192];
+            for (int n; (n = errors.read(buffer)) >= 0; ) {
+                System.err.write(buffer, 0, n);
+                System.err.flush();
+            }
+        } catch (IOException e) {
+            // The child has gone; what it said last is lost with it.
+        }
+    }
+
     private static int relaunch(String[] args) {
         String java = ProcessHandle.current().info().command()
                 .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -84,12 +117,17 @@ public final class Main {
         }
         command.addAll(List.of("--add-modules", VectorSupport.MODULE,
                 "-D" + LAUNCHER + "=" + ProcessHandle.current().pid(),
+                "-D" + Progress.TERMINAL + "=" + Progress.stderrIsTerminal(),
                 "-cp", System.getProperty("java.class.path"), Main.class.getName()));
         command.addAll(List.of(args));
         try {
-            Process child = new ProcessBuilder(command).inheritIO().start();
+            Process child = new ProcessBuilder(command).redirectInput(ProcessBuilder.Redirect.INHERIT)
+                    .redirectOutput(ProcessBuilder.Redirect.INHERIT).start();
             Runtime.getRuntime().addShutdownHook(new Thread(child::destroy));
-            return child.waitFor();
+            Thread errors = Thread.ofPlatform().daemon().start(() -> copyErrors(child.getErrorStream()));
+            int status = child.waitFor();
+            errors.join();
+            return status;
         } catch (Exception e) {
             System.err.println("bagnet4j: cannot start " + java + " with the Vector API module: " + e.getMessage());
             return 2;

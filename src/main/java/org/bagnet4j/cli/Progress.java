@@ -27,8 +27,18 @@ final class Progress {
         return items > 8 && stderrIsTerminal();
     }
 
+    /**
+     * System property by which the launcher tells the JVM it starts whether the user's stderr is a terminal: that
+     * JVM's stderr is a pipe through the launcher.
+     */
+    static final String TERMINAL = "bagnet4j.stderr.terminal";
+
     /** Java cannot ask isatty(2); on Linux, /proc tells where file descriptor 2 points. */
     static boolean stderrIsTerminal() {
+        String told = System.getProperty(TERMINAL);
+        if (told != null) {
+            return Boolean.parseBoolean(told);
+        }
         try {
             String target = Files.readSymbolicLink(Path.of("/proc/self/fd/2")).toString();
             return target.startsWith("/dev/pts/") || target.startsWith("/dev/tty");
