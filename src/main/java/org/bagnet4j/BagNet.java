@@ -81,7 +81,7 @@ public final class BagNet extends Model {
             }
             bytes = in.readAllBytes();
         } catch (IOException e) {
-            throw new BagNetException("cannot read the embedded model: " + e.getMessage());
+            throw new BagNetException("cannot read the embedded model: " + BagNetException.reason(e));
         }
         try (ModelFile file = ModelFile.of(bytes, EMBEDDED_NAME)) {
             return new BagNet(bagNetConfig(file, EMBEDDED_NAME), file::tensor, file.metadata(), workers);

@@ -1,5 +1,13 @@
 package org.bagnet4j;
 
+import java.io.IOException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.NotDirectoryException;
+
 /**
  * A problem with a model file, a configuration or an input, described in one line: text taken from outside (file
  * names, header fields, metadata) appears in the message {@link #printable}, so that no message spans lines or
@@ -38,6 +46,23 @@ public class BagNetException extends RuntimeException {
             }
         }
         return sb == null ? text : sb.toString();
+    }
+
+    /**
+     * Why a file operation failed, in words and without the file's name (which the message around it gives):
+     * {@code cannot write out/a.png: no such folder}, not the JDK's {@code out/a.png: out/a.png}.
+     */
+    public static String reason(IOException e) {
+        String why = switch (e) {
+            case AccessDeniedException a -> "permission denied";
+            case NoSuchFileException n -> "no such file or folder";
+            case FileAlreadyExistsException f -> "it already exists";
+            case NotDirectoryException n -> "not a folder";
+            case DirectoryNotEmptyException d -> "folder not empty";
+            case FileSystemException f -> f.getReason();
+            default -> e.getMessage();
+        };
+        return why == null || why.isBlank() ? e.getClass().getSimpleName() : why.strip().lines().findFirst().orElse("");
     }
 
     /**

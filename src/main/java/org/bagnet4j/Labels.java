@@ -48,7 +48,7 @@ public final class Labels {
             }
             return new Labels(new String(in.readAllBytes(), StandardCharsets.UTF_8).lines().toList());
         } catch (IOException e) {
-            throw new BagNetException("cannot read the ImageNet label list: " + e.getMessage());
+            throw new BagNetException("cannot read the ImageNet label list: " + BagNetException.reason(e));
         }
     }
 

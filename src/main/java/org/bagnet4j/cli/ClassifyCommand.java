@@ -4,7 +4,6 @@ import static org.bagnet4j.BagNetException.printable;
 
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.file.AccessDeniedException;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -60,7 +59,8 @@ final class ClassifyCommand {
         long maxPixels = options.maxPixels();
         boolean json = options.has("json");
         List<String> failures = new ArrayList<>();
-        List<Path> files = collect(options.positional(), failures);
+        List<String> notes = new ArrayList<>();
+        List<Path> files = collect(options.positional(), failures, notes);
         // Many single images: one job per thread on the shared model (each thread with its own workspace), 8%
         // more images/s than splitting every convolution (benchmarks/Throughput); batches of several images are
         // split instead, since several batches at once crowd the caches.
@@ -70,6 +70,7 @@ final class ClassifyCommand {
         int topK = Math.min(top, model.architecture().numClasses());
 
         Progress progress = new Progress(err, files.size(), Progress.wanted(files.size()));
+        notes.forEach(n -> progress.println("bagnet4j: " + n));
         failures.forEach(f -> progress.println("bagnet4j: " + f));
         List<Supplier<Batch>> batches = new ArrayList<>();
         for (int start = 0; start < files.size(); start += batch) {
@@ -158,16 +159,17 @@ final class ClassifyCommand {
     }
 
     /**
-     * Files as given, folders searched recursively for image files, in name order. What cannot be read (a missing
-     * file, an unreadable subfolder) goes to {@code failures}, one line each, and the rest is still collected.
+     * Files as given, folders searched recursively for image files, in name order, leaving out the folders
+     * bagnet4j wrote its outputs to (said in {@code notes}). What cannot be read (a missing file, an unreadable
+     * subfolder) goes to {@code failures}, one line each, and the rest is still collected.
      */
-    static List<Path> collect(List<String> args, List<String> failures) {
+    static List<Path> collect(List<String> args, List<String> failures, List<String> notes) {
         List<Path> files = new ArrayList<>();
         for (String arg : args) {
             Path path = ArgumentPath.of(arg);
             if (Files.isDirectory(path)) {
                 List<Path> found = new ArrayList<>();
-                walk(path, found, failures);
+                walk(path, found, failures, notes);
                 if (found.isEmpty()) {
                     failures.add(arg + ": no images (" + String.join(", ", IMAGE_EXTENSIONS) + ") in this folder");
                 }
@@ -182,9 +184,18 @@ final class ClassifyCommand {
     }
 
     /** Image files under {@code folder}; a subfolder that cannot be listed is reported and skipped. */
-    private static void walk(Path folder, List<Path> found, List<String> failures) {
+    private static void walk(Path folder, List<Path> found, List<String> failures, List<String> notes) {
         try {
             Files.walkFileTree(folder, new SimpleFileVisitor<>() {
+                @Override
+                public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attributes) {
+                    if (!dir.equals(folder) && OutputFolder.isMarked(dir)) {
+                        notes.add(dir + ": skipped, bagnet4j's outputs (give it by name to include it)");
+                        return FileVisitResult.SKIP_SUBTREE;
+                    }
+                    return FileVisitResult.CONTINUE;
+                }
+
                 @Override
                 public FileVisitResult visitFile(Path file, BasicFileAttributes attributes) {
                     boolean regular = attributes.isRegularFile()
@@ -197,26 +208,21 @@ final class ClassifyCommand {
 
                 @Override
                 public FileVisitResult visitFileFailed(Path file, IOException e) {
-                    failures.add(file + ": cannot read (" + reason(e) + "); skipped");
+                    failures.add(file + ": cannot read (" + BagNetException.reason(e) + "); skipped");
                     return FileVisitResult.CONTINUE;
                 }
 
                 @Override
                 public FileVisitResult postVisitDirectory(Path dir, IOException e) {
                     if (e != null) {
-                        failures.add(dir + ": cannot list all of this folder (" + reason(e) + ")");
+                        failures.add(dir + ": cannot list all of this folder (" + BagNetException.reason(e) + ")");
                     }
                     return FileVisitResult.CONTINUE;
                 }
             });
         } catch (IOException e) {
-            failures.add(folder + ": cannot list folder (" + reason(e) + ")");
+            failures.add(folder + ": cannot list folder (" + BagNetException.reason(e) + ")");
         }
-    }
-
-    private static String reason(IOException e) {
-        return e instanceof AccessDeniedException ? "permission denied"
-                : e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
     }
 
     private static boolean isImageName(Path p) {

@@ -10,13 +10,20 @@ import org.bagnet4j.BagNetException;
 
 /** The bagnet4j command line: picks the command, runs it, turns every problem into one line and an exit code. */
 public final class Commands {
+    /** How commands that write files treat folders (said in their help too). */
+    private static final String OUTPUTS = """
+            Outputs: every folder bagnet4j creates for them holds a .bagnet4j-output file; folder walks skip
+            such folders, and a new run replaces the files an earlier one wrote there. A file in any other
+            folder is never overwritten without --force.
+            """;
     static final String USAGE = """
             usage: bagnet4j COMMAND [OPTIONS]
 
             commands:
-              demo [--out DIR] [--threads T]
+              demo [--out DIR] [--force] [--threads T]
                    classifies and explains the sample images bundled with bagnet4j using its embedded
-                   Fashion-MNIST model; writes images, heatmaps and results to DIR (default: bagnet4j-demo).
+                   Fashion-MNIST model; writes images, heatmaps and results to DIR (default:
+                   bagnet4j-output/demo).
               classify [--model M.safetensors] [--top K] [--json] [--batch N] [--threads T]
                        [--resize N] [--crop N] [--no-resize] [--max-pixels N] IMAGE|DIR...
                    top-K classes of each image (JPEG, PNG, BMP, GIF; folders are searched), preprocessed as the
@@ -30,20 +37,20 @@ public final class Commands {
                    [--threads T] IMAGE|TENSOR.npy
                    heatmap of the evidence for a class (default: the predicted one) on the patch grid, and with
                    --full at every pixel (exact, by dense evaluation); the K patches with the most and least
-                   evidence; a JSON summary and the maps as .npy, in DIR (default: IMAGE-explained beside
-                   the image; existing files are kept unless --force). For a ResNet or DenseNet: its class
-                   activation map (no --full or --region).
+                   evidence; a JSON summary and the maps as .npy, in DIR (default:
+                   bagnet4j-output/IMAGE-explained). For a ResNet or DenseNet: its class activation map (no
+                   --full or --region).
               patches [--model M] --class NAME|INDEX [--top K] [--labels CSV | --by-folder] [--out DIR]
                    [--resize N] [--crop N] [--no-resize] [--max-pixels N] [--force] [--threads T] IMAGE|DIR...
                    the K patches with the most evidence for a class across many images, in one streaming pass;
                    with true labels (CSV of file,label, or each image's folder name) also the distracting
                    patches from images of other classes. Writes contact sheets and JSON to DIR (default:
-                   a new folder beside the first input).
+                   bagnet4j-output/patches).
               scramble [--model M] [--tiles N] [--seed S] [--out DIR] [--force] [--resize N] [--crop N]
                    [--no-resize] [--max-pixels N] [--threads T] IMAGE
                    shuffles N x N tiles of the image and shows the top-5 and the heatmaps before and after: a
-                   bag-of-local-features decision barely depends on the object's shape (existing files in DIR
-                   are kept unless --force).
+                   bag-of-local-features decision barely depends on the object's shape. Writes to DIR
+                   (default: bagnet4j-output/IMAGE-scrambled).
               bench [--model M | --preset NAME] [--size 224] [--batch 1] [--threads T] [--iters 20]
                    [--warmup 5] [--json]
                    median and minimum latency per image, images/s and GFLOP/s of the class scores. Presets:
@@ -60,6 +67,7 @@ public final class Commands {
             Model files: BagNets, and torchvision's ResNet, VGG and DenseNet families (weights-converter/convert.py);
             patches and scramble take BagNets only. Without --model (or a model file for info) the model
             embedded in the jar is used.
+            """ + OUTPUTS + """
             exit codes: 0 success, 1 some images could not be read (the others were processed), 2 error.
             """;
 
@@ -110,7 +118,7 @@ public final class Commands {
             err.println("bagnet4j: " + printable(e.getMessage()));
             return 2;
         } catch (OutOfMemoryError e) {
-            err.println("bagnet4j: out of memory; give java more heap, e.g. java -Xmx4g -jar bagnet4j.jar ...");
+            err.println("bagnet4j: out of memory; give java more heap, e.g. BAGNET4J_JAVA_OPTS=-Xmx4g bin/bagnet4j ... (or java -Xmx4g -jar)");
             return 2;
         } catch (RuntimeException e) {
             err.println("bagnet4j: " + printable(unexpected(e)));
@@ -141,7 +149,7 @@ public final class Commands {
                 inside = false;
             }
         }
-        return block.toString();
+        return block.toString().contains("--force") ? block + OUTPUTS : block.toString();
     }
 
     /** One line for a failure no check foresaw (a bug): what it was and where, without a stack trace. */

@@ -24,9 +24,9 @@ import org.bagnet4j.image.ImageDecoder;
  */
 final class DemoCommand {
     /** Options that take no value. */
-    static final Set<String> SWITCHES = Set.of();
+    static final Set<String> SWITCHES = Set.of("force");
     /** Every option the command accepts (its help lists each). */
-    static final Set<String> OPTIONS = Set.of("out", "threads");
+    static final Set<String> OPTIONS = Set.of("out", "threads", "force");
     private static final String SAMPLES = "/org/bagnet4j/samples/";
 
     private DemoCommand() {
@@ -34,8 +34,13 @@ final class DemoCommand {
 
     static int run(String[] args, PrintStream out, PrintStream err) {
         Options options = Options.parse(args, SWITCHES, OPTIONS);
-        Path dir = ArgumentPath.of(options.has("out") ? options.required("out") : "bagnet4j-demo");
+        if (!options.positional().isEmpty()) {
+            throw new UsageException("demo takes no arguments, got '" + options.positional().getFirst() + "'");
+        }
+        Path dir = OutputFolder.chosen(options, "demo");
         int threads = options.threads();
+        OutputFolder.checkWritable(dir, List.of("results.jsonl", "samples", "explanations"), options.has("force"));
+        OutputFolder.create(dir);
         err.println("bagnet4j: demo with the embedded " + BagNet.EMBEDDED_NAME);
         BagNet model = BagNet.embedded(threads);
         List<String> results = new ArrayList<>();
@@ -50,7 +55,7 @@ final class DemoCommand {
             double ms = (System.nanoTime() - start) / 1e6;
             ExplainCommand.explain(model, ExplainCommand.Input.of(image, model.preprocessing(),
                     ImageDecoder.DEFAULT_MAX_PIXELS), null, true, null, 4,
-                    pictures.resolve(name.replaceFirst("\\.png$", "")), true,
+                    pictures.resolve(name.replaceFirst("\\.png$", "")),
                     new PrintStream(OutputStream.nullOutputStream()));
             int truth = Integer.parseInt(name.substring(0, name.indexOf('-')));
             boolean right = top.getFirst().index() == truth;
@@ -63,7 +68,7 @@ final class DemoCommand {
         try {
             Files.writeString(jsonl, String.join("", results));
         } catch (IOException e) {
-            throw new BagNetException("cannot write " + jsonl + ": " + e.getMessage());
+            throw new BagNetException("cannot write " + jsonl + ": " + BagNetException.reason(e));
         }
         out.printf(Locale.ROOT, "%d of %d samples classified correctly.%n  images:  %s%n  results: %s%n"
                 + "  pictures (heatmaps of the evidence for the predicted class, strongest patches): %s%n", correct,
@@ -78,7 +83,7 @@ final class DemoCommand {
             }
             return new String(in.readAllBytes(), StandardCharsets.UTF_8).lines().filter(l -> !l.isBlank()).toList();
         } catch (IOException e) {
-            throw new BagNetException("cannot read the sample list: " + e.getMessage());
+            throw new BagNetException("cannot read the sample list: " + BagNetException.reason(e));
         }
     }
 
@@ -90,7 +95,7 @@ final class DemoCommand {
             Files.createDirectories(target.getParent());
             Files.write(target, in.readAllBytes());
         } catch (IOException e) {
-            throw new BagNetException("cannot write " + target + ": " + e.getMessage());
+            throw new BagNetException("cannot write " + target + ": " + BagNetException.reason(e));
         }
     }
 }

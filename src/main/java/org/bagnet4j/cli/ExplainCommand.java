@@ -60,22 +60,21 @@ final class ExplainCommand {
         }
         Path file = ArgumentPath.of(options.positional().getFirst());
         int top = options.intValue("top", 8, 1, MAX_SHEET_PATCHES);
+        Path dir = OutputFolder.chosen(options, OutputFolder.nameFor(file, "explained"));
+        OutputFolder.checkWritable(dir, outputs(options.has("full")), options.has("force"));
         Model model = ModelChoice.load(options, options.threads(), err, "explain",
                 "a BagNet, ResNet or DenseNet (a model with an evidence grid)",
                 a -> a instanceof BagNetConfig || a instanceof ResNetConfig || a instanceof DenseNetConfig);
         Input input = Input.load(file, model, options, err);
         Integer cls = options.has("class") ? classIndex(model, options.required("class")) : null;
-        Path dir = options.has("out") ? ArgumentPath.of(options.required("out"))
-                : defaultFolder(file, "explained");
         Result r = switch (model) {
-            case BagNet bagNet -> explain(bagNet, input, cls, options.has("full"), region(options), top, dir,
-                    options.has("force"), err);
+            case BagNet bagNet -> explain(bagNet, input, cls, options.has("full"), region(options), top, dir, err);
             case Cnn cnn -> {
                 if (options.has("full") || options.has("region")) {
                     throw new UsageException("--full and --region need a BagNet: a " + cnn.architecture().name()
                             + "'s cells each see most of the image, so it has no map of small patches");
                 }
-                yield explainActivationMap(cnn, input, cls, top, dir, options.has("force"));
+                yield explainActivationMap(cnn, input, cls, top, dir);
             }
         };
         out.printf(Locale.ROOT, "%s: %s (%.1f%%); explained class %d '%s'%n", printable(file.toString()),
@@ -85,15 +84,14 @@ final class ExplainCommand {
         return 0;
     }
 
-    /** A new folder beside the input: IMAGE-WHAT. */
-    static Path defaultFolder(Path file, String what) {
-        Path absolute = file.toAbsolutePath().normalize();
-        Path name = absolute.getFileName();
-        Path parent = absolute.getParent();
-        if (name == null || parent == null) {
-            return Path.of("bagnet4j-" + what).toAbsolutePath();
+    /** The files explain writes (with --full, the full-resolution map too). */
+    static List<String> outputs(boolean withFull) {
+        List<String> names = new ArrayList<>(List.of("heatmap-grid.png", "heatmap-grid.npy", "patches.png",
+                "explanation.json"));
+        if (withFull) {
+            names.addAll(List.of("heatmap-full.png", "heatmap-full.npy"));
         }
-        return parent.resolve(name.toString().replaceFirst("\\.[^.]+$", "") + "-" + what);
+        return names;
     }
 
     /**
@@ -147,19 +145,13 @@ final class ExplainCommand {
     }
 
     /**
-     * Explains one image: heatmaps, patch sheet, JSON and .npy maps, written to {@code dir}.
+     * Explains one image: heatmaps, patch sheet, JSON and .npy maps, written to {@code dir} (whose existing files
+     * the caller has checked may be replaced: {@link OutputFolder#checkWritable}).
      *
      * @param cls the class to explain, or null for the predicted one
-     * @param force whether existing files may be overwritten
      */
     static Result explain(BagNet model, Input input, Integer cls, boolean withFull, Explainer.Region region, int top,
-            Path dir, boolean force, PrintStream err) {
-        List<String> names = new ArrayList<>(List.of("heatmap-grid.png", "heatmap-grid.npy", "patches.png",
-                "explanation.json"));
-        if (withFull) {
-            names.addAll(List.of("heatmap-full.png", "heatmap-full.npy"));
-        }
-        refuseExisting(dir, names, force);
+            Path dir, PrintStream err) {
         Tensor x = input.tensor();
         if (withFull) {
             Explainer.checkedRegion(x, region);
@@ -170,6 +162,7 @@ final class ExplainCommand {
         float[] scores = all != null ? all.scores() : model.classScores(x)[0];
         List<Prediction> ranked = Prediction.top(scores, model.labels(), Math.min(5, model.config().numClasses()));
         int target = cls != null ? cls : ranked.getFirst().index();
+        OutputFolder.create(dir);
         List<Path> written = new ArrayList<>();
         EvidenceMap grid = all != null ? Explainer.fromLogits(model, all.grid(), target)
                 : Explainer.grid(model, x, target);
@@ -203,14 +196,13 @@ final class ExplainCommand {
      * Explains one image for a ResNet or DenseNet: the class activation map as heatmap, .npy and JSON, and the
      * cells with the most and least evidence as a contact sheet of their blocks of the image.
      */
-    static Result explainActivationMap(Cnn model, Input input, Integer cls, int top, Path dir, boolean force) {
-        refuseExisting(dir, List.of("heatmap-grid.png", "heatmap-grid.npy", "patches.png", "explanation.json"),
-                force);
+    static Result explainActivationMap(Cnn model, Input input, Integer cls, int top, Path dir) {
         float[] scores = model.classScores(input.tensor())[0];
         List<Prediction> ranked = Prediction.top(scores, model.labels(),
                 Math.min(5, model.architecture().numClasses()));
         int target = cls != null ? cls : ranked.getFirst().index();
         EvidenceMap grid = Explainer.activationMap(model, input.tensor(), target);
+        OutputFolder.create(dir);
         List<Path> written = new ArrayList<>();
         String subtitle = String.format(Locale.ROOT, "%s: logit %.3f = the mean of a %dx%d class activation map, "
                 + "cells %d px apart, each seeing most of the image", input.name(), grid.mean(), grid.width(),
@@ -224,17 +216,6 @@ final class ExplainCommand {
         written.add(writeText(dir.resolve("explanation.json"), json(input.name(), model, ranked, grid, null, best,
                 worst, dir)));
         return new Result(ranked, grid, written);
-    }
-
-    /** Refuses to overwrite any of the outputs unless {@code force}. */
-    private static void refuseExisting(Path dir, List<String> names, boolean force) {
-        if (!force) {
-            for (String n : names) {
-                if (Files.exists(dir.resolve(n))) {
-                    throw new BagNetException(dir.resolve(n) + " exists; give another --out, or --force to overwrite");
-                }
-            }
-        }
     }
 
     /** The contact sheet: the most evidence in the top row, the least in the bottom row. */
@@ -302,7 +283,7 @@ final class ExplainCommand {
                 }
             }
         } catch (IOException e) {
-            throw new BagNetException("cannot write " + path + ": " + e.getMessage());
+            throw new BagNetException("cannot write " + path + ": " + BagNetException.reason(e));
         }
         return path;
     }
@@ -317,7 +298,7 @@ final class ExplainCommand {
             Files.createDirectories(path.toAbsolutePath().getParent());
             Files.writeString(path, text);
         } catch (IOException e) {
-            throw new BagNetException("cannot write " + path + ": " + e.getMessage());
+            throw new BagNetException("cannot write " + path + ": " + BagNetException.reason(e));
         }
         return path;
     }

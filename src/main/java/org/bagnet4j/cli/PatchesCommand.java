@@ -15,6 +15,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 import org.bagnet4j.BagNet;
 import org.bagnet4j.BagNetException;
@@ -48,7 +49,8 @@ final class PatchesCommand {
         int k = options.intValue("top", 16, 1, ExplainCommand.MAX_SHEET_PATCHES);
         long maxPixels = options.maxPixels();
         List<String> failures = new ArrayList<>();
-        List<Path> files = ClassifyCommand.collect(options.positional(), failures);
+        List<String> notes = new ArrayList<>();
+        List<Path> files = ClassifyCommand.collect(options.positional(), failures, notes);
         Map<Path, String> truth = labels(options, files);
         BagNet model = ModelChoice.loadBagNet(options, options.threads(), err, "patches");
         Preprocessing prep = ClassifyCommand.sizing(options, ClassifyCommand.requirePreprocessing(model, err));
@@ -58,21 +60,17 @@ final class PatchesCommand {
         int cls = ExplainCommand.classIndex(model, options.required("class"));
         String label = model.labels().name(cls);
 
-        Path dir = options.has("out") ? ArgumentPath.of(options.required("out"))
-                : ExplainCommand.defaultFolder(ArgumentPath.of(options.positional().getFirst()), "patches");
+        Path dir = OutputFolder.chosen(options, "patches");
         String slug = label.replaceAll("[^A-Za-z0-9]+", "-").replaceAll("^-|-$", "").toLowerCase(Locale.ROOT);
-        List<String> outputs = truth == null ? List.of("-top.png", "-top.json")
-                : List.of("-top.png", "-top.json", "-distracting.png", "-distracting.json");
-        for (String suffix : outputs) {
-            Path target = dir.resolve(slug + suffix);
-            if (!options.has("force") && Files.exists(target)) {
-                throw new BagNetException(target + " exists; give another --out, or --force to overwrite");
-            }
-        }
+        List<String> outputs = (truth == null ? Stream.of("-top.png", "-top.json")
+                : Stream.of("-top.png", "-top.json", "-distracting.png", "-distracting.json")).map(slug::concat)
+                .toList();
+        OutputFolder.checkWritable(dir, outputs, options.has("force"));
         Comparator<Patch> byValue = Comparator.comparingDouble(Patch::value);
         Explainer.PatchHeap ofClass = new Explainer.PatchHeap(k, byValue);
         Explainer.PatchHeap distracting = truth == null ? null : new Explainer.PatchHeap(k, byValue);
         Progress progress = new Progress(err, files.size(), Progress.wanted(files.size()));
+        notes.forEach(n -> progress.println("bagnet4j: " + n));
         failures.forEach(f -> progress.println("bagnet4j: " + f));
         int failed = failures.size();
         for (int i = 0; i < files.size(); i++) {
@@ -101,7 +99,7 @@ final class PatchesCommand {
             }
             progress.update(i + 1, "images");
         }
-        Sheet sheet = new Sheet(dir, files, prep, maxPixels, progress, out);
+        Sheet sheet = new Sheet(OutputFolder.create(dir), files, prep, maxPixels, progress, out);
         failed += sheet.write(slug + "-top", ofClass.best(), String.format(Locale.ROOT,
                 "%d patches with the most evidence for '%s'%s", k, label, truth == null ? ""
                         : " in images of that class"));
@@ -128,7 +126,7 @@ final class PatchesCommand {
         try {
             lines = Files.readAllLines(csv);
         } catch (IOException e) {
-            throw new BagNetException("cannot read labels " + csv + " (" + e.getClass().getSimpleName() + ")");
+            throw new BagNetException("cannot read labels " + csv + ": " + BagNetException.reason(e));
         }
         for (int i = 0; i < lines.size(); i++) {
             String line = lines.get(i);

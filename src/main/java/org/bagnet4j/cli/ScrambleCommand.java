@@ -4,7 +4,6 @@ import static org.bagnet4j.BagNetException.printable;
 
 import java.awt.image.BufferedImage;
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
@@ -45,6 +44,8 @@ final class ScrambleCommand {
         }
         int tiles = options.intValue("tiles", 4, 1, 4096);
         long seed = options.longValue("seed", 0, 0, Long.MAX_VALUE);
+        Path dir = OutputFolder.chosen(options, OutputFolder.nameFor(file, "scrambled"));
+        OutputFolder.checkWritable(dir, List.of("scrambled.png", "heatmaps.png"), options.has("force"));
         BagNet model = ModelChoice.loadBagNet(options, options.threads(), err, "scramble");
         ExplainCommand.Input original = ExplainCommand.Input.load(file, model, options, err);
         if (tiles > Math.min(original.seen().width(), original.seen().height())) {
@@ -68,13 +69,7 @@ final class ScrambleCommand {
                 Pictures.heatmap(scrambledImage, mapAfter, String.format(Locale.ROOT, "%dx%d tiles shuffled "
                         + "(seed %d): logit %.3f", tiles, tiles, seed, mapAfter.mean())));
 
-        Path dir = options.has("out") ? ArgumentPath.of(options.required("out"))
-                : ExplainCommand.defaultFolder(file, "scrambled");
-        for (String n : List.of("scrambled.png", "heatmaps.png")) {
-            if (!options.has("force") && Files.exists(dir.resolve(n))) {
-                throw new BagNetException(dir.resolve(n) + " exists; give another --out, or --force to overwrite");
-            }
-        }
+        OutputFolder.create(dir);
         Path scrambledPng = ExplainCommand.writePng(dir.resolve("scrambled.png"), Pictures.toBufferedImage(
                 scrambledImage));
         Path pairPng = ExplainCommand.writePng(dir.resolve("heatmaps.png"), pair);

@@ -81,7 +81,7 @@ public final class Npy {
         } catch (NoSuchFileException e) {
             throw new BagNetException("file not found: " + path);
         } catch (IOException e) {
-            throw new BagNetException(where + "cannot read: " + e.getMessage());
+            throw new BagNetException(where + "cannot read: " + BagNetException.reason(e));
         }
     }
 
@@ -238,7 +238,7 @@ public final class Npy {
             bytes.asFloatBuffer().put(data);
             out.write(bytes.array());
         } catch (IOException e) {
-            throw new BagNetException("cannot write " + path + ": " + e.getMessage());
+            throw new BagNetException("cannot write " + path + ": " + BagNetException.reason(e));
         }
     }
 }

@@ -123,7 +123,7 @@ public final class SafetensorsFile implements AutoCloseable {
         } catch (NoSuchFileException e) {
             throw new BagNetException("model file not found: " + path);
         } catch (IOException e) {
-            throw new BagNetException("cannot open model file " + path + ": " + e.getMessage());
+            throw new BagNetException("cannot open model file " + path + ": " + BagNetException.reason(e));
         }
         return parse(path, new FileSource(channel));
     }
@@ -181,7 +181,7 @@ public final class SafetensorsFile implements AutoCloseable {
             checkLayout(where, entries, dataSize);
             return new SafetensorsFile(path, source, 8 + headerLength, metadata, Collections.unmodifiableMap(entries));
         } catch (IOException e) {
-            throw new BagNetException(where + "cannot read: " + e.getMessage());
+            throw new BagNetException(where + "cannot read: " + BagNetException.reason(e));
         }
     }
 
@@ -299,7 +299,7 @@ public final class SafetensorsFile implements AutoCloseable {
             source.read(bytes, dataStart + e.begin());
             bytes.flip().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(values);
         } catch (IOException ex) {
-            throw new BagNetException(path.getFileName() + ": cannot read tensor '" + name + "': " + ex.getMessage());
+            throw new BagNetException(path.getFileName() + ": cannot read tensor '" + name + "': " + BagNetException.reason(ex));
         }
         return values;
     }

@@ -61,7 +61,7 @@ public final class SafetensorsWriter {
                 out.write(data.array());
             }
         } catch (IOException e) {
-            throw new BagNetException("cannot write " + path + ": " + e.getMessage());
+            throw new BagNetException("cannot write " + path + ": " + BagNetException.reason(e));
         }
     }
 }

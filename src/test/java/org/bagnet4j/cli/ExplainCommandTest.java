@@ -78,7 +78,8 @@ class ExplainCommandTest {
         assertThat(Npy.read(dir.resolve("heatmap-grid.npy")).shape()).containsExactly(27, 27);
         r = CommandsTest.cli("explain", "--model", model, "--out", dir.toString(), tensor);
         assertThat(r.code()).isEqualTo(2);
-        assertThat(r.err().strip()).endsWith("exists; give another --out, or --force to overwrite");
+        assertThat(r.err().strip()).endsWith("exists in a folder bagnet4j did not make; give another --out, or --force to"
+                + " overwrite it (see: bagnet4j explain --help)");
         r = CommandsTest.cli("explain", "--model", model, "--out", dir.toString(), "--force", tensor);
         assertThat(r.code()).as(r.err()).isZero();
     }
@@ -133,7 +134,7 @@ class ExplainCommandTest {
         assertThat(r.code()).as(r.err()).isZero();
         r = CommandsTest.cli("explain", "--model", model, "--out", "/proc/forbidden", photo);
         assertThat(r.code()).isEqualTo(2);
-        assertThat(r.err()).contains("cannot write /proc/forbidden");
+        assertThat(r.err()).contains("cannot create the output folder /proc/forbidden");
         r = CommandsTest.cli("explain", "--model", model, "--full", "--region", "1,2,3", photo);
         assertThat(r.err()).contains("--region needs x0,y0,x1,y1");
         r = CommandsTest.cli("explain", "--model", model, "--full", "--region", "0,0,500,10", "--out",
