@@ -3,7 +3,6 @@ package org.bagnet4j.cli;
 import static org.bagnet4j.BagNetException.printable;
 
 import java.io.PrintStream;
-import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.Random;

@@ -17,6 +17,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 import org.bagnet4j.BagNetException;
@@ -36,13 +37,13 @@ final class ClassifyCommand {
     /** Options that take no value. */
     static final Set<String> SWITCHES = Set.of("json", "no-resize");
     /** Every option the command accepts (its help lists each). */
-    static final Set<String> OPTIONS = Set.of("model", "top", "json", "batch", "threads", "resize", "crop", "no-resize", "max-pixels");
+    static final Set<String> OPTIONS = Set.of("model", "top", "json", "batch", "threads", "resize", "crop", "no-resize", "max-pixels", "alpha-background");
     private static final Set<String> IMAGE_EXTENSIONS = Set.of("jpg", "jpeg", "png", "bmp", "gif");
     /** Most images per forward pass: beyond this a batch only costs memory. */
     static final int MAX_BATCH = 4096;
 
-    /** One image's input, or why it has none. */
-    private record Item(Path file, Tensor input, double preprocessMs, String error) {
+    /** One image's input, or why it has none; and a warning about it, or null. */
+    private record Item(Path file, Tensor input, double preprocessMs, String error, String warning) {
     }
 
     private ClassifyCommand() {
@@ -56,7 +57,7 @@ final class ClassifyCommand {
         int top = options.intValue("top", 5, 1, Integer.MAX_VALUE);
         int batch = options.intValue("batch", 1, 1, MAX_BATCH);
         int threads = options.threads();
-        long maxPixels = options.maxPixels();
+        ImageReading reading = ImageReading.of(options);
         boolean json = options.has("json");
         List<String> failures = new ArrayList<>();
         List<String> notes = new ArrayList<>();
@@ -75,7 +76,7 @@ final class ClassifyCommand {
         List<Supplier<Batch>> batches = new ArrayList<>();
         for (int start = 0; start < files.size(); start += batch) {
             List<Path> group = files.subList(start, Math.min(files.size(), start + batch));
-            batches.add(() -> classify(model, group, prep, maxPixels, topK, json));
+            batches.add(() -> classify(model, group, prep, reading, topK, json));
         }
         int failed = failures.size();
         int done = 0;
@@ -122,11 +123,11 @@ final class ClassifyCommand {
     }
 
     /** Decodes a batch of files and classifies them, in groups of equal size. */
-    private static Batch classify(Model model, List<Path> files, Preprocessing prep, long maxPixels, int top,
+    private static Batch classify(Model model, List<Path> files, Preprocessing prep, ImageReading reading, int top,
             boolean json) {
         List<Item> items = new ArrayList<>();
         for (Path file : files) {
-            items.add(prepare(file, prep, maxPixels));
+            items.add(prepare(file, prep, reading));
         }
         List<String> messages = new ArrayList<>();
         StringBuilder output = new StringBuilder();
@@ -231,14 +232,16 @@ final class ClassifyCommand {
         return dot > 0 && IMAGE_EXTENSIONS.contains(name.substring(dot + 1).toLowerCase(Locale.ROOT));
     }
 
-    private static Item prepare(Path file, Preprocessing prep, long maxPixels) {
+    private static Item prepare(Path file, Preprocessing prep, ImageReading reading) {
         long start = System.nanoTime();
+        String[] warning = new String[1];
         try {
-            return new Item(file, input(file, prep, maxPixels), (System.nanoTime() - start) / 1e6, null);
+            Tensor input = input(file, prep, reading, w -> warning[0] = w);
+            return new Item(file, input, (System.nanoTime() - start) / 1e6, null, warning[0]);
         } catch (BagNetException e) {
-            return new Item(file, null, 0, e.getMessage());
+            return new Item(file, null, 0, e.getMessage(), warning[0]);
         } catch (RuntimeException | OutOfMemoryError | StackOverflowError e) {
-            return new Item(file, null, 0, file + ": " + problem(e));
+            return new Item(file, null, 0, file + ": " + problem(e), warning[0]);
         }
     }
 
@@ -252,10 +255,10 @@ final class ClassifyCommand {
     }
 
     /** The file decoded and preprocessed; every problem is a BagNetException naming the file. */
-    static Tensor input(Path file, Preprocessing prep, long maxPixels) {
-        RgbImage image = ImageDecoder.read(file, maxPixels);
+    static Tensor input(Path file, Preprocessing prep, ImageReading reading, Consumer<String> warnings) {
+        RgbImage image = reading.read(file, warnings);
         try {
-            return prep.apply(image, maxPixels);
+            return prep.apply(image, reading.maxPixels());
         } catch (BagNetException e) {
             throw new BagNetException(file + ": " + e.getMessage());
         }
@@ -265,6 +268,9 @@ final class ClassifyCommand {
     private static List<List<Item>> groupBySize(List<Item> items, List<String> messages) {
         List<List<Item>> groups = new ArrayList<>();
         for (Item item : items) {
+            if (item.warning() != null) {
+                messages.add(item.warning());
+            }
             if (item.error() != null) {
                 messages.add(item.error());
                 continue;

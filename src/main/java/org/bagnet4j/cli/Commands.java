@@ -25,29 +25,33 @@ public final class Commands {
                    Fashion-MNIST model; writes images, heatmaps and results to DIR (default:
                    bagnet4j-output/demo).
               classify [--model M.safetensors] [--top K] [--json] [--batch N] [--threads T]
-                       [--resize N] [--crop N] [--no-resize] [--max-pixels N] IMAGE|DIR...
+                       [--resize N] [--crop N] [--no-resize] [--max-pixels N] [--alpha-background COLOR]
+                       IMAGE|DIR...
                    top-K classes of each image (JPEG, PNG, BMP, GIF; folders are searched), preprocessed as the
                    model file says (ImageNet: Resize 256, CenterCrop 224). --json: one object per line.
                    --no-resize: the whole image as it is; when its activations would not fit the heap it is
                    evaluated tile by tile (also in explain and patches; the decoded image itself must fit,
                    about 19 bytes per pixel). --max-pixels: refuse images with more pixels, and resizes or
-                   crops that would make more (100000000).
+                   crops that would make more (100000000). --alpha-background white|black|gray|#rrggbb:
+                   composite transparent pixels over a colour (default: their alpha is dropped, as PIL's
+                   convert("RGB") does, with a warning per image; also in explain, patches and scramble).
               explain [--model M] [--class NAME|INDEX] [--full] [--region x0,y0,x1,y1] [--top K]
-                   [--resize N] [--crop N] [--no-resize] [--max-pixels N] [--out DIR] [--force]
-                   [--threads T] IMAGE|TENSOR.npy
+                   [--resize N] [--crop N] [--no-resize] [--max-pixels N] [--alpha-background COLOR]
+                   [--out DIR] [--force] [--threads T] IMAGE|TENSOR.npy
                    heatmap of the evidence for a class (default: the predicted one) on the patch grid, and with
                    --full at every pixel (exact, by dense evaluation); the K patches with the most and least
                    evidence; a JSON summary and the maps as .npy, in DIR (default:
                    bagnet4j-output/IMAGE-explained). For a ResNet or DenseNet: its class activation map (no
                    --full or --region).
               patches [--model M] --class NAME|INDEX [--top K] [--labels CSV | --by-folder] [--out DIR]
-                   [--resize N] [--crop N] [--no-resize] [--max-pixels N] [--force] [--threads T] IMAGE|DIR...
+                   [--resize N] [--crop N] [--no-resize] [--max-pixels N] [--alpha-background COLOR]
+                   [--force] [--threads T] IMAGE|DIR...
                    the K patches with the most evidence for a class across many images, in one streaming pass;
                    with true labels (CSV of file,label, or each image's folder name) also the distracting
                    patches from images of other classes. Writes contact sheets and JSON to DIR (default:
                    bagnet4j-output/patches).
               scramble [--model M] [--tiles N] [--seed S] [--out DIR] [--force] [--resize N] [--crop N]
-                   [--no-resize] [--max-pixels N] [--threads T] IMAGE
+                   [--no-resize] [--max-pixels N] [--alpha-background COLOR] [--threads T] IMAGE
                    shuffles N x N tiles of the image and shows the top-5 and the heatmaps before and after: a
                    bag-of-local-features decision barely depends on the object's shape. Writes to DIR
                    (default: bagnet4j-output/IMAGE-scrambled).

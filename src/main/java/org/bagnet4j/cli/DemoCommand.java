@@ -15,7 +15,6 @@ import java.util.Set;
 import org.bagnet4j.BagNet;
 import org.bagnet4j.BagNetException;
 import org.bagnet4j.Prediction;
-import org.bagnet4j.image.ImageDecoder;
 
 /**
  * {@code demo}: the whole job with nothing to download. Classifies the sample images bundled in the jar (one
@@ -54,7 +53,7 @@ final class DemoCommand {
             List<Prediction> top = model.classify(image, 3);
             double ms = (System.nanoTime() - start) / 1e6;
             ExplainCommand.explain(model, ExplainCommand.Input.of(image, model.preprocessing(),
-                    ImageDecoder.DEFAULT_MAX_PIXELS), null, true, null, 4,
+                    ImageReading.DEFAULT, w -> { }), null, true, null, 4,
                     pictures.resolve(name.replaceFirst("\\.png$", "")),
                     new PrintStream(OutputStream.nullOutputStream()));
             int truth = Integer.parseInt(name.substring(0, name.indexOf('-')));

@@ -12,6 +12,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.function.Consumer;
 
 import javax.imageio.ImageIO;
 
@@ -46,7 +47,7 @@ final class ExplainCommand {
     /** Options that take no value. */
     static final Set<String> SWITCHES = Set.of("full", "no-resize", "force");
     /** Every option the command accepts (its help lists each). */
-    static final Set<String> OPTIONS = Set.of("model", "class", "full", "top", "out", "region", "threads", "resize", "crop", "no-resize", "max-pixels", "force");
+    static final Set<String> OPTIONS = Set.of("model", "class", "full", "top", "out", "region", "threads", "resize", "crop", "no-resize", "max-pixels", "force", "alpha-background");
     /** Most patches on a contact sheet (--top): each is a picture in one row. */
     static final int MAX_SHEET_PATCHES = 256;
 
@@ -104,11 +105,11 @@ final class ExplainCommand {
                 return fromNpy(file, model);
             }
             Preprocessing prep = ClassifyCommand.sizing(options, ClassifyCommand.requirePreprocessing(model, err));
-            return of(file, prep, options.maxPixels());
+            return of(file, prep, ImageReading.of(options), w -> err.println("bagnet4j: " + printable(w)));
         }
 
-        static Input of(Path file, Preprocessing prep, long maxPixels) {
-            RgbImage seen = prep.geometry(ImageDecoder.read(file, maxPixels), maxPixels);
+        static Input of(Path file, Preprocessing prep, ImageReading reading, Consumer<String> warnings) {
+            RgbImage seen = prep.geometry(reading.read(file, warnings), reading.maxPixels());
             return new Input(file.getFileName().toString(), seen, prep.normalize(seen));
         }
 

@@ -37,7 +37,7 @@ final class PatchesCommand {
     /** Options that take no value. */
     static final Set<String> SWITCHES = Set.of("by-folder", "force", "no-resize");
     /** Every option the command accepts (its help lists each). */
-    static final Set<String> OPTIONS = Set.of("model", "class", "top", "out", "labels", "by-folder", "threads", "max-pixels", "force", "resize", "crop", "no-resize");
+    static final Set<String> OPTIONS = Set.of("model", "class", "top", "out", "labels", "by-folder", "threads", "max-pixels", "force", "resize", "crop", "no-resize", "alpha-background");
     private PatchesCommand() {
     }
 
@@ -47,7 +47,7 @@ final class PatchesCommand {
             throw new UsageException("patches needs images or folders");
         }
         int k = options.intValue("top", 16, 1, ExplainCommand.MAX_SHEET_PATCHES);
-        long maxPixels = options.maxPixels();
+        ImageReading reading = ImageReading.of(options);
         List<String> failures = new ArrayList<>();
         List<String> notes = new ArrayList<>();
         List<Path> files = ClassifyCommand.collect(options.positional(), failures, notes);
@@ -82,7 +82,8 @@ final class PatchesCommand {
                 continue;
             }
             try {
-                EvidenceMap grid = Explainer.grid(model, ClassifyCommand.input(file, prep, maxPixels), cls);
+                EvidenceMap grid = Explainer.grid(model, ClassifyCommand.input(file, prep, reading,
+                        w -> progress.println("bagnet4j: " + w)), cls);
                 boolean sameClass = truth == null || label.equals(truth.get(file));
                 Explainer.PatchHeap heap = sameClass ? ofClass : distracting;
                 for (int y = 0; y < grid.height(); y++) {
@@ -99,7 +100,7 @@ final class PatchesCommand {
             }
             progress.update(i + 1, "images");
         }
-        Sheet sheet = new Sheet(OutputFolder.create(dir), files, prep, maxPixels, progress, out);
+        Sheet sheet = new Sheet(OutputFolder.create(dir), files, prep, reading, progress, out);
         failed += sheet.write(slug + "-top", ofClass.best(), String.format(Locale.ROOT,
                 "%d patches with the most evidence for '%s'%s", k, label, truth == null ? ""
                         : " in images of that class"));
@@ -156,10 +157,11 @@ final class PatchesCommand {
      * Writes the contact sheet and JSON of kept patches. Their images are decoded once more to cut the crops; one
      * that cannot be (changed or removed meanwhile) is left out of the sheet, said on stderr, and counted as failed.
      */
-    private record Sheet(Path dir, Map<String, Path> files, Preprocessing prep, long maxPixels, Progress progress,
+    private record Sheet(Path dir, Map<String, Path> files, Preprocessing prep, ImageReading reading, Progress progress,
             PrintStream out) {
-        Sheet(Path dir, List<Path> files, Preprocessing prep, long maxPixels, Progress progress, PrintStream out) {
-            this(dir, files.stream().collect(Collectors.toMap(Path::toString, f -> f, (a, b) -> a)), prep, maxPixels,
+        Sheet(Path dir, List<Path> files, Preprocessing prep, ImageReading reading, Progress progress,
+                PrintStream out) {
+            this(dir, files.stream().collect(Collectors.toMap(Path::toString, f -> f, (a, b) -> a)), prep, reading,
                     progress, out);
         }
 
@@ -170,8 +172,8 @@ final class PatchesCommand {
             int missing = 0;
             for (Patch p : patches) {
                 try {
-                    RgbImage image = seen.computeIfAbsent(p.source(), s -> prep.geometry(ImageDecoder.read(
-                            files.get(s), maxPixels), maxPixels));
+                    RgbImage image = seen.computeIfAbsent(p.source(), s -> prep.geometry(reading.read(files.get(s),
+                            w -> { }), reading.maxPixels()));
                     tiles.add(ExplainCommand.tile(image, p));
                 } catch (BagNetException e) {
                     progress.println("bagnet4j: " + e.getMessage() + "; its patch is left out of " + name + ".png");

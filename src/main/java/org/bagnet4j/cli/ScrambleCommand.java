@@ -29,7 +29,7 @@ final class ScrambleCommand {
     /** Options that take no value. */
     static final Set<String> SWITCHES = Set.of("force", "no-resize");
     /** Every option the command accepts (its help lists each). */
-    static final Set<String> OPTIONS = Set.of("model", "tiles", "seed", "out", "force", "threads", "resize", "crop", "no-resize", "max-pixels");
+    static final Set<String> OPTIONS = Set.of("model", "tiles", "seed", "out", "force", "threads", "resize", "crop", "no-resize", "max-pixels", "alpha-background");
     private ScrambleCommand() {
     }
 

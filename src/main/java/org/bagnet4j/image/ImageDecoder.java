@@ -1,11 +1,11 @@
 package org.bagnet4j.image;
 
+import java.awt.Color;
 import java.awt.Rectangle;
 import java.awt.color.ColorSpace;
 import java.awt.color.ICC_ColorSpace;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
-import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -40,8 +40,17 @@ public final class ImageDecoder {
     }
 
     public static RgbImage read(Path file, long maxPixels) {
+        return read(file, maxPixels, null);
+    }
+
+    /**
+     * Decodes a whole image; with {@code alphaBackground} non-null, transparent pixels are composited over it
+     * ({@link RgbImage#from(java.awt.image.BufferedImage, java.awt.Color)}), else their alpha is dropped as PIL's
+     * {@code convert("RGB")} does. {@link RgbImage#transparent()} tells whether there were any.
+     */
+    public static RgbImage read(Path file, long maxPixels, Color alphaBackground) {
         try (Regions image = openRegions(file, maxPixels)) {
-            return Exif.apply(image.decode(null), image.orientation);
+            return Exif.apply(image.decode(null, alphaBackground), image.orientation);
         }
     }
 
@@ -58,8 +67,7 @@ public final class ImageDecoder {
         try {
             in = new ChannelImageInputStream(FileChannel.open(file, StandardOpenOption.READ));
         } catch (IOException e) {
-            throw new BagNetException(file + ": cannot open (" + (e instanceof AccessDeniedException
-                    ? "permission denied" : e.getClass().getSimpleName()) + ")");
+            throw new BagNetException(file + ": cannot open (" + BagNetException.reason(e) + ")");
         }
         try {
             Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
@@ -132,14 +140,14 @@ public final class ImageDecoder {
             if (orientation != 1) {
                 throw new BagNetException(file + ": EXIF-rotated JPEGs cannot be read by regions; rotate the file");
             }
-            return decode(new Rectangle(x, y, w, h));
+            return decode(new Rectangle(x, y, w, h), null);
         }
 
-        private RgbImage decode(Rectangle region) {
+        private RgbImage decode(Rectangle region, Color alphaBackground) {
             try {
                 List<String> warnings = new ArrayList<>();
                 reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
-                RgbImage image = ImageDecoder.decode(reader, region);
+                RgbImage image = ImageDecoder.decode(reader, region, alphaBackground);
                 reader.removeAllIIOReadWarningListeners();
                 if (!warnings.isEmpty()) {
                     // ImageIO fills missing data and only warns; PIL refuses truncated files, and so do we.
@@ -190,7 +198,8 @@ public final class ImageDecoder {
      * space the destination has, sRGB by default; PIL converts nothing. Asking for the embedded profile's own
      * colour space keeps the samples as decoded. A region, if given, is all that is decoded into memory.
      */
-    private static RgbImage decode(ImageReader reader, Rectangle region) throws IOException {
+    private static RgbImage decode(ImageReader reader, Rectangle region, Color alphaBackground)
+            throws IOException {
         ImageReadParam param = reader.getDefaultReadParam();
         if (region != null) {
             param.setSourceRegion(region);
@@ -207,6 +216,6 @@ public final class ImageDecoder {
                 break;
             }
         }
-        return RgbImage.from(reader.read(0, param));
+        return RgbImage.from(reader.read(0, param), alphaBackground);
     }
 }
