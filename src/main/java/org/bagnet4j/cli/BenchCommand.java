@@ -26,7 +26,7 @@ final class BenchCommand {
     }
 
     static int run(String[] args, PrintStream out, PrintStream err) {
-        Options options = Options.parse(args, SWITCHES, OPTIONS);
+        Options options = Options.parse(args, SWITCHES, OPTIONS).withoutArguments("bench");
         int threads = options.threads();
         int size = options.intValue("size", 224, 1, 8192);
         int batch = options.intValue("batch", 1, 1, ClassifyCommand.MAX_BATCH);

@@ -67,7 +67,7 @@ final class ClassifyCommand {
         // split instead, since several batches at once crowd the caches.
         int jobs = threads > 1 && batch == 1 && files.size() >= 2L * threads ? threads : 1;
         Model model = ModelChoice.load(options, jobs > 1 ? 1 : threads, err);
-        Preprocessing prep = sizing(options, requirePreprocessing(model, err));
+        Preprocessing prep = sizing(options, model, err);
         int topK = Math.min(top, model.architecture().numClasses());
 
         Progress progress = new Progress(err, files.size(), Progress.wanted(files.size()));
@@ -148,15 +148,29 @@ final class ClassifyCommand {
         return model.preprocessing();
     }
 
-    static Preprocessing sizing(Options options, Preprocessing base) {
+    /**
+     * The model's preprocessing with the sizes --resize, --crop and --no-resize ask for, refused when it would
+     * make inputs smaller than the model takes.
+     */
+    static Preprocessing sizing(Options options, Model model, PrintStream err) {
+        Preprocessing base = requirePreprocessing(model, err);
         if (options.has("no-resize")) {
             if (options.has("resize") || options.has("crop")) {
                 throw new UsageException("--no-resize cannot be combined with --resize or --crop");
             }
             return base.withSize(0, 0);
         }
-        return base.withSize(options.intValue("resize", base.resize(), 1, Preprocessing.MAX_SIZE),
+        Preprocessing sized = base.withSize(options.intValue("resize", base.resize(), 1, Preprocessing.MAX_SIZE),
                 options.intValue("crop", base.crop(), 1, Preprocessing.MAX_SIZE));
+        int side = sized.crop() > 0 ? sized.crop() : sized.resize(); // the shorter side, before padding
+        int min = model.minInputSize();
+        if (side > 0 && side + 2 * sized.pad() < min) {
+            throw new UsageException(String.format(Locale.ROOT, "resize %d, crop %d%s make inputs of %dx%d pixels, "
+                    + "smaller than the %dx%d that %s takes at least; give a larger --resize and --crop",
+                    sized.resize(), sized.crop(), sized.pad() > 0 ? " and pad " + sized.pad() : "",
+                    side + 2 * sized.pad(), side + 2 * sized.pad(), min, min, model.architecture().name()));
+        }
+        return sized;
     }
 
     /**

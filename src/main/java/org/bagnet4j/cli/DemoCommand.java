@@ -32,10 +32,7 @@ final class DemoCommand {
     }
 
     static int run(String[] args, PrintStream out, PrintStream err) {
-        Options options = Options.parse(args, SWITCHES, OPTIONS);
-        if (!options.positional().isEmpty()) {
-            throw new UsageException("demo takes no arguments, got '" + options.positional().getFirst() + "'");
-        }
+        Options options = Options.parse(args, SWITCHES, OPTIONS).withoutArguments("demo");
         Path dir = OutputFolder.chosen(options, "demo");
         int threads = options.threads();
         OutputFolder.checkWritable(dir, List.of("results.jsonl", "samples", "explanations"), options.has("force"));

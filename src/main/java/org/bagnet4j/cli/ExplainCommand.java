@@ -63,13 +63,17 @@ final class ExplainCommand {
         int top = options.intValue("top", 8, 1, MAX_SHEET_PATCHES);
         Path dir = OutputFolder.chosen(options, OutputFolder.nameFor(file, "explained"));
         OutputFolder.checkWritable(dir, outputs(options.has("full")), options.has("force"));
+        Explainer.Region region = region(options);
+        if (region != null && !options.has("full")) {
+            throw new UsageException("--region selects the part of the --full map to compute; give --full too");
+        }
         Model model = ModelChoice.load(options, options.threads(), err, "explain",
                 "a BagNet, ResNet or DenseNet (a model with an evidence grid)",
                 a -> a instanceof BagNetConfig || a instanceof ResNetConfig || a instanceof DenseNetConfig);
-        Input input = Input.load(file, model, options, err);
         Integer cls = options.has("class") ? classIndex(model, options.required("class")) : null;
+        Input input = Input.load(file, model, options, err);
         Result r = switch (model) {
-            case BagNet bagNet -> explain(bagNet, input, cls, options.has("full"), region(options), top, dir, err);
+            case BagNet bagNet -> explain(bagNet, input, cls, options.has("full"), region, top, dir, err);
             case Cnn cnn -> {
                 if (options.has("full") || options.has("region")) {
                     throw new UsageException("--full and --region need a BagNet: a " + cnn.architecture().name()
@@ -104,7 +108,7 @@ final class ExplainCommand {
             if (file.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".npy")) {
                 return fromNpy(file, model);
             }
-            Preprocessing prep = ClassifyCommand.sizing(options, ClassifyCommand.requirePreprocessing(model, err));
+            Preprocessing prep = ClassifyCommand.sizing(options, model, err);
             return of(file, prep, ImageReading.of(options), w -> err.println("bagnet4j: " + printable(w)));
         }
 

@@ -29,6 +29,9 @@ final class InfoCommand {
         Architecture architecture;
         String source;
         if (options.has("preset")) {
+            if (!options.positional().isEmpty()) {
+                throw new UsageException("give a model file or --preset, not both");
+            }
             architecture = Architecture.preset(options.required("preset"));
             source = "preset";
         } else {

@@ -49,6 +49,14 @@ final class Options {
         return o;
     }
 
+    /** Refuses positional arguments, for a command that takes none. */
+    Options withoutArguments(String command) {
+        if (!positional.isEmpty()) {
+            throw new UsageException(command + " takes no arguments, got '" + positional.getFirst() + "'");
+        }
+        return this;
+    }
+
     boolean has(String name) {
         return values.containsKey(name);
     }

@@ -47,16 +47,19 @@ final class PatchesCommand {
             throw new UsageException("patches needs images or folders");
         }
         int k = options.intValue("top", 16, 1, ExplainCommand.MAX_SHEET_PATCHES);
+        if (!options.has("class")) {
+            throw new UsageException("patches needs --class NAME|INDEX");
+        }
+        if (options.has("labels") && options.has("by-folder")) {
+            throw new UsageException("give true labels by --labels CSV or by --by-folder, not both");
+        }
         ImageReading reading = ImageReading.of(options);
         List<String> failures = new ArrayList<>();
         List<String> notes = new ArrayList<>();
         List<Path> files = ClassifyCommand.collect(options.positional(), failures, notes);
         Map<Path, String> truth = labels(options, files);
         BagNet model = ModelChoice.loadBagNet(options, options.threads(), err, "patches");
-        Preprocessing prep = ClassifyCommand.sizing(options, ClassifyCommand.requirePreprocessing(model, err));
-        if (!options.has("class")) {
-            throw new UsageException("patches needs --class NAME|INDEX");
-        }
+        Preprocessing prep = ClassifyCommand.sizing(options, model, err);
         int cls = ExplainCommand.classIndex(model, options.required("class"));
         String label = model.labels().name(cls);
 
@@ -101,12 +104,16 @@ final class PatchesCommand {
             progress.update(i + 1, "images");
         }
         Sheet sheet = new Sheet(OutputFolder.create(dir), files, prep, reading, progress, out);
-        failed += sheet.write(slug + "-top", ofClass.best(), String.format(Locale.ROOT,
-                "%d patches with the most evidence for '%s'%s", k, label, truth == null ? ""
-                        : " in images of that class"));
+        List<Patch> top = ofClass.best();
+        failed += sheet.write(slug + "-top", top, String.format(Locale.ROOT,
+                "%d patches with the most evidence for '%s'%s", top.size(), label, truth == null ? ""
+                        : " in images of that class"), truth == null ? "no image could be read"
+                        : "no image read is labelled '" + label + "'");
         if (distracting != null) {
-            failed += sheet.write(slug + "-distracting", distracting.best(), String.format(Locale.ROOT,
-                    "distracting: %d patches of images of other classes with the most evidence for '%s'", k, label));
+            List<Patch> others = distracting.best();
+            failed += sheet.write(slug + "-distracting", others, String.format(Locale.ROOT,
+                    "distracting: %d patches of images of other classes with the most evidence for '%s'",
+                    others.size(), label), "no image read is labelled otherwise than '" + label + "'");
         }
         return failed > 0 ? 1 : 0;
     }
@@ -165,8 +172,12 @@ final class PatchesCommand {
                     progress, out);
         }
 
-        /** Returns how many patches could not be shown. */
-        int write(String name, List<Patch> patches, String title) {
+        /** Returns how many patches could not be shown. With none to show it writes nothing and says why. */
+        int write(String name, List<Patch> patches, String title, String whyNone) {
+            if (patches.isEmpty()) {
+                progress.println("bagnet4j: no " + name + " sheet: " + whyNone);
+                return 0;
+            }
             Map<String, RgbImage> seen = new HashMap<>();
             List<Pictures.Tile> tiles = new ArrayList<>();
             int missing = 0;

@@ -28,7 +28,7 @@ final class RunCommand {
     }
 
     static int run(String[] args, PrintStream err) {
-        Options options = Options.parse(args, SWITCHES, OPTIONS);
+        Options options = Options.parse(args, SWITCHES, OPTIONS).withoutArguments("run");
         Npy.Array input = Npy.read(ArgumentPath.of(options.required("input")));
         Path output = ArgumentPath.of(options.required("output"));
         int threads = options.threads();
