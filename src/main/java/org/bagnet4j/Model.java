@@ -236,6 +236,17 @@ public abstract sealed class Model permits BagNet, Cnn {
     }
 
     /**
+     * The maximum heap (-Xmx) with which a call of this size would run whole, with as much of the heap in use
+     * besides as now: a tiled pass is slower the smaller its tiles, so this is the heap that makes it fast.
+     */
+    public long heapToRunWhole(int batch, int height, int width) {
+        Runtime rt = Runtime.getRuntime();
+        long used = rt.totalMemory() - rt.freeMemory() - workspace.get().retainedBytes();
+        double needed = Math.max(0, used) + activationBytes(batch, height, width) / HEAP_SHARE;
+        return needed >= Long.MAX_VALUE ? Long.MAX_VALUE : (long) Math.ceil(needed);
+    }
+
+    /**
      * The heap a call may fill with activations: a quarter of the heap not in use (counting the calling thread's
      * own buffers, which a call of the same size reuses), shared evenly by the calls running at once.
      */

@@ -20,10 +20,12 @@ import java.util.concurrent.Executors;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 
+import org.bagnet4j.BagNet;
 import org.bagnet4j.BagNetException;
 import org.bagnet4j.Model;
 import org.bagnet4j.Prediction;
 import org.bagnet4j.Preprocessing;
+import org.bagnet4j.StreamRequest;
 import org.bagnet4j.image.ImageDecoder;
 import org.bagnet4j.image.RgbImage;
 import org.bagnet4j.tensor.Tensor;
@@ -71,12 +73,13 @@ final class ClassifyCommand {
         int topK = Math.min(top, model.architecture().numClasses());
 
         Progress progress = new Progress(err, files.size(), Progress.wanted(files.size()));
+        LargeImages large = new LargeImages(err, jobs == 1 && Progress.stderrIsTerminal());
         notes.forEach(n -> progress.println("bagnet4j: " + n));
         failures.forEach(f -> progress.println("bagnet4j: " + f));
         List<Supplier<Batch>> batches = new ArrayList<>();
         for (int start = 0; start < files.size(); start += batch) {
             List<Path> group = files.subList(start, Math.min(files.size(), start + batch));
-            batches.add(() -> classify(model, group, prep, reading, topK, json));
+            batches.add(() -> classify(model, group, prep, reading, large, topK, json));
         }
         int failed = failures.size();
         int done = 0;
@@ -123,8 +126,8 @@ final class ClassifyCommand {
     }
 
     /** Decodes a batch of files and classifies them, in groups of equal size. */
-    private static Batch classify(Model model, List<Path> files, Preprocessing prep, ImageReading reading, int top,
-            boolean json) {
+    private static Batch classify(Model model, List<Path> files, Preprocessing prep, ImageReading reading,
+            LargeImages large, int top, boolean json) {
         List<Item> items = new ArrayList<>();
         for (Path file : files) {
             items.add(prepare(file, prep, reading));
@@ -133,7 +136,7 @@ final class ClassifyCommand {
         StringBuilder output = new StringBuilder();
         int failed = (int) items.stream().filter(i -> i.error() != null).count();
         for (List<Item> group : groupBySize(items, messages)) {
-            failed += classifyGroup(model, group, top, json, output, messages);
+            failed += classifyGroup(model, group, large, top, json, output, messages);
         }
         return new Batch(files.size(), output.toString(), messages, failed);
     }
@@ -301,12 +304,17 @@ final class ClassifyCommand {
     }
 
     /** Runs one batch (again image by image if it fails); returns how many of its images failed. */
-    private static int classifyGroup(Model model, List<Item> group, int top, boolean json, StringBuilder out,
-            List<String> messages) {
+    private static int classifyGroup(Model model, List<Item> group, LargeImages large, int top, boolean json,
+            StringBuilder out, List<String> messages) {
         long start = System.nanoTime();
         float[][] scores;
         try {
-            scores = model.classScores(Tensor.concat(group.stream().map(Item::input).toList()));
+            Tensor input = Tensor.concat(group.stream().map(Item::input).toList());
+            String name = group.getFirst().file().toString();
+            // A single image too large to run whole is streamed here, as classScores would, to show progress.
+            scores = model instanceof BagNet bagNet && group.size() == 1 && !large.runsWhole(model, input, name)
+                    ? new float[][] {bagNet.stream(input, new StreamRequest().progress(large.progress(name))).scores()}
+                    : model.classScores(input);
         } catch (RuntimeException | OutOfMemoryError | StackOverflowError e) {
             if (group.size() == 1) {
                 messages.add(group.getFirst().file() + ": " + problem(e));
@@ -315,7 +323,7 @@ final class ClassifyCommand {
             // Image by image, so that one image's failure stays its own.
             int failed = 0;
             for (Item item : group) {
-                failed += classifyGroup(model, List.of(item), top, json, out, messages);
+                failed += classifyGroup(model, List.of(item), large, top, json, out, messages);
             }
             return failed;
         }

@@ -163,14 +163,16 @@ final class ExplainCommand {
         }
         // One pass gives the scores and every class's grid; an image too large for that is streamed twice, for
         // the scores and then for the chosen class's grid, so that no cells x classes grid is ever held.
-        StreamResult all = model.runsWhole(1, x.height(), x.width()) ? scoresAndGrids(model, x) : null;
-        float[] scores = all != null ? all.scores() : model.classScores(x)[0];
+        LargeImages large = new LargeImages(err, Progress.stderrIsTerminal());
+        StreamResult all = large.runsWhole(model, x, input.name()) ? scoresAndGrids(model, x) : null;
+        float[] scores = all != null ? all.scores()
+                : model.stream(x, new StreamRequest().progress(large.progress(input.name() + " (scores)"))).scores();
         List<Prediction> ranked = Prediction.top(scores, model.labels(), Math.min(5, model.config().numClasses()));
         int target = cls != null ? cls : ranked.getFirst().index();
         OutputFolder.create(dir);
         List<Path> written = new ArrayList<>();
         EvidenceMap grid = all != null ? Explainer.fromLogits(model, all.grid(), target)
-                : Explainer.grid(model, x, target);
+                : Explainer.grid(model, x, target, large.progress(input.name() + " (evidence map)"));
         String subtitle = String.format(Locale.ROOT,
                 "%s: logit %.3f = the mean evidence of a %dx%d grid of %dx%d patches, %d px apart", input.name(),
                 grid.mean(), grid.width(), grid.height(), grid.patch(), grid.patch(), grid.stride());

@@ -8,6 +8,7 @@ import java.util.PriorityQueue;
 import org.bagnet4j.BagNet;
 import org.bagnet4j.Cnn;
 import org.bagnet4j.BagNetException;
+import org.bagnet4j.StreamRequest;
 import org.bagnet4j.tensor.Tensor;
 
 /** Class evidence of a BagNet's patches: the patch grid, exact full-resolution maps, and the strongest patches. */
@@ -27,8 +28,19 @@ public final class Explainer {
      * presets): its mean is the class's logit.
      */
     public static EvidenceMap grid(BagNet model, Tensor input, int classIndex) {
+        return grid(model, input, classIndex, null);
+    }
+
+    /**
+     * {@link #grid(BagNet, Tensor, int)}, telling {@code progress} how far it has come when the image is too large
+     * to run whole and is evaluated tile by tile (the same values either way).
+     */
+    public static EvidenceMap grid(BagNet model, Tensor input, int classIndex, ProgressListener progress) {
         requireOne(input);
-        return grid(model, model.patchLogits(input, classIndex), 0, classIndex);
+        Tensor logits = progress == null || model.runsWhole(1, input.height(), input.width())
+                ? model.patchLogits(input, classIndex)
+                : model.stream(input, new StreamRequest().classes(classIndex).keepGrid(true).progress(progress)).grid();
+        return grid(model, logits, 0, classIndex);
     }
 
     /**
