@@ -39,14 +39,21 @@ import stat
 import struct
 import sys
 
-import numpy as np
-import torch
+try:
+    import numpy as np
+    import torch
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bagnet_torch import EXPANSION, PRESETS, expected_shapes, preset_config  # noqa: E402
-from checkpoint_guard import CheckpointError, first_line, inspect  # noqa: E402
-import torchvision_families as families  # noqa: E402
-from torchvision_families import ConversionError  # noqa: E402
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from bagnet_torch import EXPANSION, PRESETS, expected_shapes, preset_config  # noqa: E402
+    from checkpoint_guard import CheckpointError, first_line, inspect  # noqa: E402
+    import torchvision_families as families  # noqa: E402
+    from torchvision_families import ConversionError  # noqa: E402
+except ModuleNotFoundError as missing:
+    print("convert.py: error: this Python (%s) has no module '%s'; install Debian's python3-torch, python3-numpy "
+          "and python3-torchvision (apt-get install python3-torch python3-numpy python3-torchvision) and run "
+          "convert.py with /usr/bin/python3, the interpreter that sees them" % (sys.executable, missing.name),
+          file=sys.stderr)
+    sys.exit(2)
 
 DEFAULT_STRIDES = [2, 2, 2, 1]
 # torchvision's ImageNet evaluation transforms, which the official BagNets were evaluated with.
@@ -72,7 +79,7 @@ def load_state_dict(path):
     except CheckpointError as e:
         raise ConversionError("cannot read %s as a PyTorch checkpoint: %s" % (path, e))
     except Exception as e:  # torch raises many kinds; one line is what the user needs
-        raise ConversionError("cannot read %s as a PyTorch checkpoint: %s" % (path, first_line(e)))
+        raise ConversionError("cannot read %s as a PyTorch checkpoint: %s" % (path, torch_refusal(e)))
     if isinstance(obj, dict) and isinstance(obj.get("state_dict"), dict):
         obj = obj["state_dict"]
     if not isinstance(obj, dict) or not all(isinstance(v, torch.Tensor) for v in obj.values()):
@@ -92,6 +99,15 @@ def load_state_dict(path):
     if sum(t.numel() * t.element_size() for t in state.values()) > len(data):
         raise ConversionError("%s: its tensors share storage (they take more bytes than the file)" % path)
     return state
+
+
+def torch_refusal(error):
+    """torch.load's complaint in one line. Its safe loader's advice to retry with weights_only=False is never
+    repeated: that would run whatever code the file holds."""
+    if "weights_only" in str(error) or "Weights only load failed" in str(error):
+        return ("PyTorch's safe loader refused it: it holds objects other than tensors and plain containers "
+                "(convert.py never loads a file unsafely, which could run code from it)")
+    return first_line(error)
 
 
 def read_checkpoint(path):

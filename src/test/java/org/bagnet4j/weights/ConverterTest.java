@@ -239,6 +239,24 @@ class ConverterTest {
                 short3.toString()), "has 3 labels but the model has 10 classes");
     }
 
+    /**
+     * A Python without PyTorch gets one line naming the packages and the interpreter (-S hides Debian's packages),
+     * and PyTorch's advice to load a refused file unsafely is never passed on.
+     */
+    @Test
+    void missingPackagesAndUnsafeAdviceAreOneLineOfHelp() throws Exception {
+        Process p = new ProcessBuilder(ReferenceFixtures.python(), "-S", "weights-converter/convert.py", "a.pth",
+                dir.resolve("b.safetensors").toString()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertRefused(new Run(p.waitFor(), out), "has no module 'numpy'; install Debian's python3-torch, "
+                + "python3-numpy and python3-torchvision");
+        assertThat(out).contains("run convert.py with /usr/bin/python3");
+        String refusal = ReferenceFixtures.exec(List.of(ReferenceFixtures.python(), "-c", "import sys; "
+                + "sys.path.insert(0, 'weights-converter'); import convert; print(convert.torch_refusal(RuntimeError("
+                + "'Weights only load failed. Retry with weights_only=False if you trust the source')))"));
+        assertThat(refusal).startsWith("PyTorch's safe loader refused it").doesNotContain("weights_only=False");
+    }
+
     @Test
     void infersPresetsFromShapes() throws Exception {
         Path out = dir.resolve("b9.safetensors");
