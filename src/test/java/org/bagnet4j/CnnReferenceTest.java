@@ -21,6 +21,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * The standard CNNs against torchvision's own model classes on the same seeded weights, computed in float64: class
  * scores and class activation maps for a batch of two 224x224 images and a 200x160 one.
  */
+@RequiresReference
 class CnnReferenceTest {
     @ParameterizedTest
     @ValueSource(strings = {"resnet18", "resnet50", "resnet152", "wide_resnet50_2", "vgg16", "vgg16_bn",

@@ -9,6 +9,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /** Dense evaluation equals running the network on every window by itself. */
+@RequiresReference
 class DenseEvaluationTest {
     @ParameterizedTest
     @CsvSource({"bagnet9, 48", "bagnet17, 48", "bagnet33, 64"})

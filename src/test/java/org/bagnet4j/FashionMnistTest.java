@@ -20,8 +20,9 @@ import org.junit.jupiter.api.Test;
  * The embedded model on the whole Fashion-MNIST test set (Debian's dataset-fashion-mnist): its accuracy is the
  * figure the README gives, and its predictions agree with PyTorch's from the training run.
  */
+@RequiresReference
 class FashionMnistTest {
-    static final Path DATA = Path.of("/usr/share/datasets/fashion-mnist");
+    static final Path DATA = ReferenceCondition.FASHION_MNIST;
 
     static byte[][] images(String file) throws IOException {
         try (DataInputStream in = new DataInputStream(new GZIPInputStream(Files.newInputStream(DATA.resolve(file))))) {

@@ -18,6 +18,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** bagnet4j against PyTorch on the same weights: all presets at full size, a batch of 2 and a non-square input. */
+@RequiresReference
 class ReferenceTest {
     static final double TOLERANCE = 1e-4;
 

@@ -27,6 +27,7 @@ class StreamingTest {
     /** PyTorch's grid and scores of a 200x160 input, streamed in tiles of 1, 2 and 5 cells. */
     @ParameterizedTest
     @ValueSource(strings = {"bagnet9", "bagnet17", "bagnet33"})
+    @RequiresReference
     void tilesMatchPyTorch(String arch) {
         BagNet model = BagNet.load(ReferenceFixtures.model(arch));
         Npy.Array x = ReferenceFixtures.array(arch + "_input_rect");

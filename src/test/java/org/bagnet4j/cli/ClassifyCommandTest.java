@@ -20,6 +20,7 @@ import org.bagnet4j.Compare;
 import org.bagnet4j.Labels;
 import org.bagnet4j.Prediction;
 import org.bagnet4j.ReferenceFixtures;
+import org.bagnet4j.RequiresReference;
 import org.bagnet4j.tensor.Npy;
 import org.bagnet4j.weights.Json;
 import org.junit.jupiter.api.Test;
@@ -28,6 +29,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** End to end: official-style checkpoint -> convert.py -> classify on real photos, against PyTorch + torchvision. */
+@RequiresReference
 class ClassifyCommandTest {
     @TempDir
     Path dir;

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 
 import org.bagnet4j.ReferenceFixtures;
+import org.bagnet4j.RequiresReference;
 import org.bagnet4j.VggConfig;
 import org.bagnet4j.tensor.Npy;
 import org.bagnet4j.weights.SafetensorsWriter;
@@ -17,6 +18,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The commands on standard CNNs: what they accept, what they refuse, and that their numbers are torchvision's. */
+@RequiresReference
 class CnnCommandsTest {
     @TempDir
     Path dir;

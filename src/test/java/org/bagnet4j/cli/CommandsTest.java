@@ -13,10 +13,12 @@ import java.util.ArrayList;
 import java.util.List;
 
 import org.bagnet4j.ReferenceFixtures;
+import org.bagnet4j.RequiresReference;
 import org.bagnet4j.tensor.Npy;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+@RequiresReference
 class CommandsTest {
     @TempDir
     Path dir;

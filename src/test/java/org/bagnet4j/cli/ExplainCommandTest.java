@@ -14,6 +14,7 @@ import javax.imageio.ImageIO;
 
 import org.bagnet4j.BagNet;
 import org.bagnet4j.ReferenceFixtures;
+import org.bagnet4j.RequiresReference;
 import org.bagnet4j.explain.EvidenceMap;
 import org.bagnet4j.explain.Explainer;
 import org.bagnet4j.tensor.Npy;
@@ -21,6 +22,7 @@ import org.bagnet4j.weights.Json;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+@RequiresReference
 class ExplainCommandTest {
     @TempDir
     Path dir;

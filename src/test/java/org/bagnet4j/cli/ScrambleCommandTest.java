@@ -8,6 +8,7 @@ import java.util.Arrays;
 import java.util.Random;
 
 import org.bagnet4j.ReferenceFixtures;
+import org.bagnet4j.RequiresReference;
 import org.bagnet4j.explain.Scramble;
 import org.bagnet4j.image.ImageDecoder;
 import org.bagnet4j.image.RgbImage;
@@ -36,6 +37,7 @@ class ScrambleCommandTest {
     }
 
     @Test
+    @RequiresReference
     void writesBothPicturesAndPrintsTopFiveBeforeAndAfter() throws IOException {
         CommandsTest.Result r = CommandsTest.cli("scramble", "--model", ReferenceFixtures.model("bagnet9").toString(),
                 "--tiles", "4", "--seed", "2", "--out", dir.toString(), ReferenceFixtures.photos().getFirst().toString());

@@ -10,10 +10,12 @@ import java.util.List;
 
 import org.bagnet4j.BagNet;
 import org.bagnet4j.ReferenceFixtures;
+import org.bagnet4j.RequiresReference;
 import org.bagnet4j.tensor.Npy;
 import org.bagnet4j.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 
+@RequiresReference
 class FullResolutionTest {
     static Tensor input(Npy.Array a) {
         return Tensor.fromNchw(a.data(), a.shape()[0], a.shape()[1], a.shape()[2], a.shape()[3]);

@@ -11,11 +11,13 @@ import java.util.stream.Stream;
 
 import org.bagnet4j.Preprocessing;
 import org.bagnet4j.ReferenceFixtures;
+import org.bagnet4j.RequiresReference;
 import org.bagnet4j.tensor.Npy;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /** Decoding + Resize + CenterCrop against PIL + torchvision on real photos and on every supported encoding. */
+@RequiresReference
 class PreprocessingTest {
     static Stream<Path> images() throws Exception {
         List<Path> all = new ArrayList<>(ReferenceFixtures.photos());

@@ -12,10 +12,12 @@ import java.util.Map;
 
 import org.assertj.core.api.SoftAssertions;
 import org.bagnet4j.ReferenceFixtures;
+import org.bagnet4j.RequiresReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** weights-converter/convert.py refuses what is not a BagNet checkpoint with one line and exit code 2. */
+@RequiresReference
 class ConverterTest {
     /** A TorchScript module whose unpickling creates the file named when it was saved (torch.from_file). */
     private static final String TORCHSCRIPT_WITH_MARKER = """
