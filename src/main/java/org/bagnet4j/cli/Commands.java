@@ -39,7 +39,8 @@ public final class Commands {
                    [--resize N] [--crop N] [--no-resize] [--max-pixels N] [--alpha-background COLOR]
                    [--out DIR] [--force] [--threads T] IMAGE|TENSOR.npy
                    heatmap of the evidence for a class (default: the predicted one) on the patch grid, and with
-                   --full at every pixel (exact, by dense evaluation); the K patches with the most and least
+                   --full at every pixel (exact, by dense evaluation), each beside the same map less its mean
+                   (what stands out when all evidence has one sign); the K patches with the most and least
                    evidence; a JSON summary and the maps as .npy, in DIR (default:
                    bagnet4j-output/IMAGE-explained). For a ResNet or DenseNet: its class activation map (no
                    --full or --region).
@@ -52,9 +53,9 @@ public final class Commands {
                    bagnet4j-output/patches).
               scramble [--model M] [--tiles N] [--seed S] [--out DIR] [--force] [--resize N] [--crop N]
                    [--no-resize] [--max-pixels N] [--alpha-background COLOR] [--threads T] IMAGE
-                   shuffles N x N tiles of the image and shows the top-5 and the heatmaps before and after: a
-                   bag-of-local-features decision barely depends on the object's shape. Writes to DIR
-                   (default: bagnet4j-output/IMAGE-scrambled).
+                   shuffles N x N tiles of the image and shows the top-5 and the heatmaps before and after (on
+                   one colour scale): a bag-of-local-features decision barely depends on the object's shape.
+                   Writes to DIR (default: bagnet4j-output/IMAGE-scrambled).
               bench [--model M | --preset NAME] [--size 224] [--batch 1] [--threads T] [--iters 20]
                    [--warmup 5] [--json]
                    median and minimum latency per image, images/s and GFLOP/s of the class scores. Presets:

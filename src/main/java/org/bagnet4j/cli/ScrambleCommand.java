@@ -16,20 +16,24 @@ import org.bagnet4j.Prediction;
 import org.bagnet4j.StreamResult;
 import org.bagnet4j.explain.EvidenceMap;
 import org.bagnet4j.explain.Explainer;
+import org.bagnet4j.explain.HeatmapScale;
 import org.bagnet4j.explain.Pictures;
 import org.bagnet4j.explain.Scramble;
 import org.bagnet4j.image.RgbImage;
 
 /**
  * {@code scramble}: the paper's demonstration that a bag-of-local-features decision barely depends on the
- * object's shape. The model's input image is cut into N x N tiles, shuffled, and classified again; both heatmaps
- * are drawn side by side.
+ * object's shape. The model's input image is cut into N x N tiles, shuffled, and classified again; the heatmaps
+ * before and after are drawn one above the other, on one colour scale.
  */
 final class ScrambleCommand {
     /** Options that take no value. */
     static final Set<String> SWITCHES = Set.of("force", "no-resize");
     /** Every option the command accepts (its help lists each). */
     static final Set<String> OPTIONS = Set.of("model", "tiles", "seed", "out", "force", "threads", "resize", "crop", "no-resize", "max-pixels", "alpha-background");
+    /** scrambled.png's shortest side at least: a small input (the embedded model's is 34 px) is enlarged to show. */
+    static final int SCRAMBLED_MIN_SIDE = 224;
+
     private ScrambleCommand() {
     }
 
@@ -63,15 +67,16 @@ final class ScrambleCommand {
         int cls = before.getFirst().index();
         EvidenceMap mapBefore = Explainer.fromLogits(model, resultBefore.grid(), cls);
         EvidenceMap mapAfter = Explainer.fromLogits(model, resultAfter.grid(), cls);
-        BufferedImage pair = Pictures.sideBySide(
-                Pictures.heatmap(original.seen(), mapBefore, String.format(Locale.ROOT, "%s: logit %.3f",
-                        original.name(), mapBefore.mean())),
-                Pictures.heatmap(scrambledImage, mapAfter, String.format(Locale.ROOT, "%dx%d tiles shuffled "
-                        + "(seed %d): logit %.3f", tiles, tiles, seed, mapAfter.mean())));
+        HeatmapScale scale = HeatmapScale.shared("the maps before and after shuffling", mapBefore, mapAfter);
+        BufferedImage pair = Pictures.above(
+                Pictures.heatmap(original.seen(), mapBefore, String.format(Locale.ROOT, "before: %s, logit %.3f",
+                        original.name(), mapBefore.mean()), scale),
+                Pictures.heatmap(scrambledImage, mapAfter, String.format(Locale.ROOT, "after: %dx%d tiles shuffled "
+                        + "(seed %d), logit %.3f", tiles, tiles, seed, mapAfter.mean()), scale));
 
         OutputFolder.create(dir);
-        Path scrambledPng = ExplainCommand.writePng(dir.resolve("scrambled.png"), Pictures.toBufferedImage(
-                scrambledImage));
+        Path scrambledPng = ExplainCommand.writePng(dir.resolve("scrambled.png"), Pictures.enlarged(scrambledImage,
+                SCRAMBLED_MIN_SIDE));
         Path pairPng = ExplainCommand.writePng(dir.resolve("heatmaps.png"), pair);
         out.printf(Locale.ROOT, "%s, %dx%d tiles shuffled (seed %d)%n", printable(file.toString()), tiles,
                 tiles, seed);

@@ -62,4 +62,14 @@ public record EvidenceMap(int classIndex, String label, int width, int height, f
         }
         return sum / values.length;
     }
+
+    /** The map less its mean: which cells stand out from the image's mean cell, even where all have one sign. */
+    public EvidenceMap relativeToMean() {
+        double mean = mean();
+        float[] shifted = new float[values.length];
+        for (int i = 0; i < shifted.length; i++) {
+            shifted[i] = (float) (values[i] - mean);
+        }
+        return new EvidenceMap(classIndex, label, width, height, shifted, patch, stride, offset, left, top);
+    }
 }

@@ -5,6 +5,7 @@ import java.awt.Color;
 import java.awt.Font;
 import java.awt.FontMetrics;
 import java.awt.Graphics2D;
+import java.awt.Point;
 import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
 import java.util.List;
@@ -16,26 +17,89 @@ import org.bagnet4j.image.RgbImage;
 public final class Pictures {
     private static final int TARGET_SIZE = 448;
     private static final int MARGIN = 16;
+    /** A heatmap's title and subtitle (72 px) and a panel's heading (22 px) above the panels' maps. */
+    private static final int MAP_TOP = 72 + 22;
+    /** Below a panel's map: its colour bar, ticks, legend and note. */
+    private static final int LEGEND_HEIGHT = 12 + 60 + MARGIN;
+    private static final int MIN_PANEL_WIDTH = 400;
     private static final Color INK = new Color(30, 30, 30);
     private static final Color MUTED = new Color(100, 100, 100);
 
     private Pictures() {
     }
 
+    /** A map's picture drawn with the scale of its own values. */
+    public static BufferedImage heatmap(RgbImage image, EvidenceMap map, String subtitle) {
+        return heatmap(image, map, subtitle, HeatmapScale.of(map));
+    }
+
     /**
-     * The evidence map in colour (red: for the class, blue: against, white: none; clipped at the 99th percentile
-     * of |value|) multiplied over a faded grayscale copy of the image the model saw, with a title and a colour bar.
+     * The evidence map in colour multiplied over a faded grayscale copy of the image the model saw, in two panels
+     * under one title, each with its colour bar: left the evidence (red: for the class, blue: against, white:
+     * none), right the evidence minus the map's mean (red: more than the mean cell, blue: less), which shows the
+     * patches that stand out also when all evidence has one sign and the left panel is one colour.
      *
      * @param image the model's input image (after resizing and cropping)
+     * @param scale the values that get full colour (larger ones are clipped)
      */
-    public static BufferedImage heatmap(RgbImage image, EvidenceMap map, String subtitle) {
-        int scale = Math.max(1, (int) Math.round((double) TARGET_SIZE / Math.max(image.width(), image.height())));
-        int w = image.width() * scale;
-        int h = image.height() * scale;
-        float limit = map.absPercentile(99);
-        if (!(limit > 0)) {
-            limit = 1;
-        }
+    public static BufferedImage heatmap(RgbImage image, EvidenceMap map, String subtitle, HeatmapScale scale) {
+        int h = image.height() * zoom(image);
+        int width = 3 * MARGIN + 2 * panelWidth(image);
+        BufferedImage out = new BufferedImage(width, MAP_TOP + h + LEGEND_HEIGHT, BufferedImage.TYPE_INT_RGB);
+        Graphics2D g = canvas(out);
+        g.setColor(INK);
+        g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 17));
+        g.drawString(fit(g, map.label() + " (class " + map.classIndex() + ")", width - 2 * MARGIN), MARGIN, 24);
+        g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
+        g.setColor(MUTED);
+        drawWrapped(g, subtitle, MARGIN, 44, width - 2 * MARGIN, 2);
+        String note = scale.sharedBy() == null ? "" : "colour scale shared by " + scale.sharedBy();
+        String cell = map.stride() == 1 ? "pixel" : "cell";
+        drawPanel(g, image, 0, map, scale.evidence(), "Evidence", "0",
+                "evidence (logit per " + cell + "): red for the class, blue against, white 0", note);
+        EvidenceMap relative = map.relativeToMean();
+        String flat = relative.absPercentile(100) == 0 ? "; every " + cell + " equals it" : ": red above, blue below";
+        drawPanel(g, image, 1, relative, scale.relative(), "Relative to the mean " + cell, "mean", String.format(
+                Locale.ROOT, "evidence minus the mean %s (mean = %.3g)%s", cell, map.mean(), flat), note);
+        g.dispose();
+        return out;
+    }
+
+    /** Picture pixels per input pixel in a heatmap: about TARGET_SIZE on the long side, so small inputs show. */
+    private static int zoom(RgbImage image) {
+        return Math.max(1, (int) Math.round((double) TARGET_SIZE / Math.max(image.width(), image.height())));
+    }
+
+    private static int panelWidth(RgbImage image) {
+        return Math.max(image.width() * zoom(image), MIN_PANEL_WIDTH);
+    }
+
+    /** Where a heatmap panel's (0 left, 1 right) picture of the map has its top-left corner. */
+    static Point mapCorner(RgbImage image, int panel) {
+        int panelWidth = panelWidth(image);
+        return new Point(MARGIN + panel * (panelWidth + MARGIN) + (panelWidth - image.width() * zoom(image)) / 2,
+                MAP_TOP);
+    }
+
+    private static void drawPanel(Graphics2D g, RgbImage image, int panel, EvidenceMap map, float limit,
+            String heading, String centreTick, String legend, String note) {
+        int w = image.width() * zoom(image);
+        int h = image.height() * zoom(image);
+        Point corner = mapCorner(image, panel);
+        g.setColor(INK);
+        g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 13));
+        g.drawString(heading, corner.x + (w - g.getFontMetrics().stringWidth(heading)) / 2, MAP_TOP - 8);
+        g.setRenderingHint(RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_NEAREST_NEIGHBOR);
+        g.drawImage(overlay(image, map, limit), corner.x, corner.y, w, h, null);
+        int left = MARGIN + panel * (panelWidth(image) + MARGIN);
+        colorBar(g, left, MAP_TOP + h + 12, panelWidth(image), limit, centreTick, legend, note);
+    }
+
+    /**
+     * The map's colours at each image pixel (clipped at +-limit; light gray where no patch is centred) multiplied
+     * over the image in faded grayscale.
+     */
+    private static BufferedImage overlay(RgbImage image, EvidenceMap map, float limit) {
         int[] overlay = new int[image.width() * image.height()];
         for (int y = 0; y < image.height(); y++) {
             for (int x = 0; x < image.width(); x++) {
@@ -48,24 +112,7 @@ public final class Pictures {
         }
         BufferedImage small = new BufferedImage(image.width(), image.height(), BufferedImage.TYPE_INT_RGB);
         small.setRGB(0, 0, image.width(), image.height(), overlay, 0, image.width());
-
-        int titleHeight = 72;
-        int barHeight = 58;
-        int width = Math.max(w + 2 * MARGIN, 400);
-        BufferedImage out = new BufferedImage(width, titleHeight + h + barHeight + MARGIN, BufferedImage.TYPE_INT_RGB);
-        Graphics2D g = canvas(out);
-        g.setColor(INK);
-        g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 17));
-        g.drawString(fit(g, map.label() + " (class " + map.classIndex() + ")", width - 2 * MARGIN), MARGIN, 24);
-        g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
-        g.setColor(MUTED);
-        drawWrapped(g, subtitle, MARGIN, 44, width - 2 * MARGIN, 2);
-        int left = (width - w) / 2;
-        g.setRenderingHint(RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_NEAREST_NEIGHBOR);
-        g.drawImage(small, left, titleHeight, w, h, null);
-        colorBar(g, left, titleHeight + h + 12, w, limit);
-        g.dispose();
-        return out;
+        return small;
     }
 
     /** The map's value at an image pixel, NaN where no patch is centred (beyond a grid's last cell). */
@@ -89,7 +136,9 @@ public final class Pictures {
         return (r << 16) | (g << 8) | b;
     }
 
-    private static void colorBar(Graphics2D g, int left, int top, int width, float limit) {
+    /** The colour scale from -limit to +limit, its ticks, and under it what it shows (and a note, if any). */
+    private static void colorBar(Graphics2D g, int left, int top, int width, float limit, String centreTick,
+            String legend, String note) {
         int barWidth = Math.min(width, 320);
         int x0 = left + (width - barWidth) / 2;
         for (int i = 0; i < barWidth; i++) {
@@ -104,10 +153,16 @@ public final class Pictures {
         String low = String.format(Locale.ROOT, "%+.3g", -limit);
         String high = String.format(Locale.ROOT, "%+.3g", limit);
         g.drawString(low, x0, top + 26);
-        g.drawString("0", x0 + barWidth / 2 - fm.stringWidth("0") / 2, top + 26);
+        g.drawString(centreTick, x0 + barWidth / 2 - fm.stringWidth(centreTick) / 2, top + 26);
         g.drawString(high, x0 + barWidth - fm.stringWidth(high), top + 26);
-        String legend = "blue: evidence against   red: evidence for   (logit per patch)";
-        g.drawString(legend, left + (width - fm.stringWidth(legend)) / 2, top + 42);
+        drawCentred(g, legend, left, width, top + 42);
+        drawCentred(g, note, left, width, top + 58);
+    }
+
+    /** One line of text centred in a width, shortened to fit it. */
+    private static void drawCentred(Graphics2D g, String text, int left, int width, int y) {
+        String fitted = fit(g, text, width);
+        g.drawString(fitted, left + (width - g.getFontMetrics().stringWidth(fitted)) / 2, y);
     }
 
     /** One patch to show on a contact sheet: its pixels and what to write under it. */
@@ -165,13 +220,28 @@ public final class Pictures {
         return new RgbImage(w, h, rgb);
     }
 
-    /** Two pictures next to each other on white, tops aligned. */
-    public static BufferedImage sideBySide(BufferedImage left, BufferedImage right) {
-        BufferedImage out = new BufferedImage(left.getWidth() + right.getWidth(),
-                Math.max(left.getHeight(), right.getHeight()), BufferedImage.TYPE_INT_RGB);
+    /** Two pictures one above the other on white, left edges aligned. */
+    public static BufferedImage above(BufferedImage top, BufferedImage bottom) {
+        BufferedImage out = new BufferedImage(Math.max(top.getWidth(), bottom.getWidth()),
+                top.getHeight() + bottom.getHeight(), BufferedImage.TYPE_INT_RGB);
         Graphics2D g = canvas(out);
-        g.drawImage(left, 0, 0, null);
-        g.drawImage(right, left.getWidth(), 0, null);
+        g.drawImage(top, 0, 0, null);
+        g.drawImage(bottom, 0, top.getHeight(), null);
+        g.dispose();
+        return out;
+    }
+
+    /**
+     * An image enlarged by the smallest whole factor that makes its short side at least {@code minSide}, each pixel
+     * a square block (no smoothing, so the pixels the model saw stay visible); as it is when large enough.
+     */
+    public static BufferedImage enlarged(RgbImage image, int minSide) {
+        int factor = Math.max(1, Math.ceilDiv(minSide, Math.min(image.width(), image.height())));
+        BufferedImage out = new BufferedImage(image.width() * factor, image.height() * factor,
+                BufferedImage.TYPE_INT_RGB);
+        Graphics2D g = out.createGraphics();
+        g.setRenderingHint(RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_NEAREST_NEIGHBOR);
+        g.drawImage(toBufferedImage(image), 0, 0, out.getWidth(), out.getHeight(), null);
         g.dispose();
         return out;
     }

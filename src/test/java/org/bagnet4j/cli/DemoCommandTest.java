@@ -23,6 +23,8 @@ class DemoCommandTest {
         try (var files = Files.walk(dir.resolve("explanations"))) {
             assertThat(files.filter(p -> p.toString().endsWith("heatmap-full.png")).count()).isEqualTo(10);
         }
-        ExplainCommandTest.png(dir.resolve("explanations").resolve("0-t-shirt-top").resolve("heatmap-full.png"));
+        // Two panels (evidence, relative to the mean pixel), each of the 34 x 34 input enlarged 13x.
+        assertThat(ExplainCommandTest.png(dir.resolve("explanations").resolve("0-t-shirt-top")
+                .resolve("heatmap-full.png")).getWidth()).isGreaterThan(2 * 34 * 13);
     }
 }

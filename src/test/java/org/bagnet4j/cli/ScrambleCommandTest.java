@@ -2,11 +2,15 @@ package org.bagnet4j.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.awt.image.BufferedImage;
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Random;
 
+import org.bagnet4j.BagNet;
 import org.bagnet4j.ReferenceFixtures;
 import org.bagnet4j.RequiresReference;
 import org.bagnet4j.explain.Scramble;
@@ -45,5 +49,36 @@ class ScrambleCommandTest {
         assertThat(r.out()).contains("4x4 tiles shuffled (seed 2)", "before", "after", "top-1");
         assertThat(ExplainCommandTest.png(dir.resolve("scrambled.png")).getWidth()).isEqualTo(224);
         assertThat(ExplainCommandTest.png(dir.resolve("heatmaps.png")).getWidth()).isGreaterThan(2 * 448);
+    }
+
+    /** On the embedded model's 34 x 34 inputs: the scrambled image enlarged 7x, pixel for pixel, and four panels. */
+    @Test
+    void smallInputsAreDrawnLargeEnoughToSee() throws IOException {
+        Path sample = dir.resolve("9-ankle-boot.png");
+        try (InputStream in = getClass().getResourceAsStream("/org/bagnet4j/samples/9-ankle-boot.png")) {
+            Files.copy(in, sample);
+        }
+        Path out = dir.resolve("out");
+        CommandsTest.Result r = CommandsTest.cli("scramble", "--tiles", "4", "--seed", "5", "--out", out.toString(),
+                sample.toString());
+        assertThat(r.code()).as(r.err()).isZero();
+
+        RgbImage seen = BagNet.embedded(1).preprocessing().geometry(ImageDecoder.read(sample));
+        assertThat(seen.width()).isEqualTo(34);
+        RgbImage expected = Scramble.tiles(seen, 4, new Random(5));
+        BufferedImage scrambled = ExplainCommandTest.png(out.resolve("scrambled.png"));
+        assertThat(scrambled.getWidth()).isEqualTo(34 * 7);
+        assertThat(scrambled.getHeight()).isEqualTo(34 * 7);
+        for (int y = 0; y < scrambled.getHeight(); y++) {
+            for (int x = 0; x < scrambled.getWidth(); x++) {
+                int rgb = expected.get(x / 7, y / 7, 0) << 16 | expected.get(x / 7, y / 7, 1) << 8
+                        | expected.get(x / 7, y / 7, 2);
+                assertThat(scrambled.getRGB(x, y) & 0xffffff).as("(%d, %d)", x, y).isEqualTo(rgb);
+            }
+        }
+        // Before above after, each with its evidence and relative panels of the input enlarged 13x.
+        BufferedImage heatmaps = ExplainCommandTest.png(out.resolve("heatmaps.png"));
+        assertThat(heatmaps.getWidth()).isGreaterThan(2 * 34 * 13);
+        assertThat(heatmaps.getHeight()).isGreaterThan(2 * 34 * 13);
     }
 }
