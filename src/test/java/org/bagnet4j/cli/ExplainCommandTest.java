@@ -92,16 +92,16 @@ class ExplainCommandTest {
         CommandsTest.Result r = CommandsTest.cli("patches", "--model", ReferenceFixtures.model("bagnet9").toString(),
                 "--class", "3", "--top", "5", "--by-folder", "--out", dir.toString(), photos.toString());
         assertThat(r.code()).as(r.err()).isZero();
-        // The folder is named "photos", not after class 3: every patch is a distracting one.
-        Object top = Json.parse(Files.readString(dir.resolve("tiger-shark-top.json")));
-        assertThat((List<?>) top).isEmpty();
+        // The folder is named "photos", not after class 3: every patch is a distracting one, and no top sheet.
+        assertThat(r.err()).contains("no tiger-shark-top sheet: no image read is labelled 'tiger shark'");
+        assertThat(dir.resolve("tiger-shark-top.json")).doesNotExist();
         List<?> distracting = (List<?>) Json.parse(Files.readString(dir.resolve("tiger-shark-distracting.json")));
         assertThat(distracting).hasSize(5);
         png(dir.resolve("tiger-shark-distracting.png"));
         r = CommandsTest.cli("patches", "--model", ReferenceFixtures.model("bagnet9").toString(), "--class", "3",
-                "--out", dir.toString(), photos.toString());
+                "--by-folder", "--out", dir.toString(), photos.toString());
         assertThat(r.code()).isEqualTo(2);
-        assertThat(r.err()).contains("tiger-shark-top.png exists");
+        assertThat(r.err()).contains("tiger-shark-distracting.png exists in a folder bagnet4j did not make");
 
         BagNet model = BagNet.load(ReferenceFixtures.model("bagnet9"));
         List<Float> all = new ArrayList<>();
