@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
 
 /** Each command's own help: a usage line and every option the command accepts. */
 class HelpTest {
-    private static final Map<String, Set<String>> OPTIONS = Map.of("demo", DemoCommand.OPTIONS, "classify",
+    static final Map<String, Set<String>> OPTIONS = Map.of("demo", DemoCommand.OPTIONS, "classify",
             ClassifyCommand.OPTIONS, "explain", ExplainCommand.OPTIONS, "patches", PatchesCommand.OPTIONS, "scramble",
             ScrambleCommand.OPTIONS, "bench", BenchCommand.OPTIONS, "run", RunCommand.OPTIONS, "info",
             InfoCommand.OPTIONS);
