@@ -2,6 +2,7 @@ package org.bagnet4j.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.File;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -22,6 +23,16 @@ class LauncherTest {
         String err = new String(p.getErrorStream().readAllBytes());
         assertThat(p.waitFor()).isEqualTo(2);
         assertThat(err).contains("bagnet4j: missing --input");
+    }
+
+    /** README: without the Vector API module the API is not relaunched; loading a model says what is missing. */
+    @Test
+    void theApiWithoutTheVectorModuleSaysSo() throws Exception {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        String classpath = Path.of("target", "classes") + File.pathSeparator + Path.of("target", "test-classes");
+        String out = ReferenceFixtures.exec(List.of(java, "-cp", classpath, LoadEmbeddedModel.class.getName()));
+        assertThat(out.strip()).isEqualTo("BagNetException: bagnet4j needs the Vector API: start java (JDK 25 or "
+                + "later) with --add-modules jdk.incubator.vector");
     }
 
     /** The relaunched JVM ends with its launcher: when the launcher is killed (SIGKILL), and on a SIGTERM. */
