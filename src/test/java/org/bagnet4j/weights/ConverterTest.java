@@ -234,6 +234,8 @@ class ConverterTest {
         org.bagnet4j.BagNet model = org.bagnet4j.BagNet.load(out);
         assertThat(model.labels().name(9)).isEqualTo("nine, or ten");
         assertThat(model.labels().indexOf("three")).isEqualTo(3);
+        // Without --labels, a model of other than 1000 classes names them "class N" (README).
+        assertThat(org.bagnet4j.BagNet.load(ReferenceFixtures.model("tiny")).labels().name(9)).isEqualTo("class 9");
         Path short3 = Files.writeString(dir.resolve("three.txt"), "a\nb\nc\n");
         assertRefused(convert(ReferenceFixtures.file("tiny.pth.tar").toString(), out.toString(), "--labels",
                 short3.toString()), "has 3 labels but the model has 10 classes");
