@@ -100,8 +100,7 @@ class StreamingTest {
     void embeddedModelsTilesGiveTheWholeImagesBits() {
         BagNet model = BagNet.embedded();
         assertThat(model.gridStride()).isEqualTo(4);
-        assertThat(model.receptiveField()).isEqualTo(13);
-        assertThat(model.config().gridSize(34)).as("grid at 34x34").isEqualTo(6);
+        int q = model.receptiveField();
         int[] classes = {0, 9};
         for (int r = 0; r < 4; r++) {
             Tensor image = BagNetTest.randomImages(r, 1, 50 + r, 57 - r, 1);
@@ -109,7 +108,7 @@ class StreamingTest {
             Tensor grid = model.patchLogits(image, classes);
             for (int cells = 1; cells <= 5; cells++) {
                 StreamResult s = model.stream(image, new StreamRequest().classes(classes).keepGrid(true)
-                        .tileSize(13 + 4 * (cells - 1)));
+                        .tileSize(q + 4 * (cells - 1)));
                 assertThat(s.scores()).as(image + " tiles of " + cells).containsExactly(scores);
                 assertThat(s.grid().data()).as(image + " grid, tiles of " + cells).containsExactly(grid.data());
             }
