@@ -19,10 +19,10 @@ import org.bagnet4j.tensor.Workspace;
 
 /**
  * One image evaluated tile by tile. Every grid cell depends only on its own q x q window, so a tile of T x T cells
- * needs only the input pixels under those windows (8 (T - 1) + q on a side, starting on a multiple of the grid
- * stride, which keeps every layer's strides aligned) and gives exactly those cells. Memory is that of one tile's
- * activations plus one band of input rows (which grows with the image's width); the work repeated on the tiles'
- * overlaps is (q - 8) / (8 T) per side.
+ * needs only the input pixels under those windows (s (T - 1) + q on a side, s the grid stride, starting on a
+ * multiple of s, which keeps every layer's strides aligned) and gives exactly those cells. Memory is that of one
+ * tile's activations plus one band of input rows (which grows with the image's width); the work repeated on the
+ * tiles' overlaps is (q - s) / (s T) per side.
  */
 final class StreamedPass {
     /** Largest tile side in cells: beyond this the overlap saves almost nothing more. */

@@ -1,5 +1,6 @@
 package org.bagnet4j;
 
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.bagnet4j.Compare.assertClose;
 
 import java.util.Random;
@@ -11,9 +12,13 @@ import org.junit.jupiter.params.provider.CsvSource;
 /** Dense evaluation equals running the network on every window by itself. */
 @RequiresReference
 class DenseEvaluationTest {
+    /**
+     * Dense passes use direct convolutions only, as a window alone does in bagnet9 and bagnet17: the same bits. A
+     * bagnet33 window alone runs its stage-4 3x3 through Winograd, which moves the values by rounding only.
+     */
     @ParameterizedTest
-    @CsvSource({"bagnet9, 48", "bagnet17, 48", "bagnet33, 64"})
-    void everyWindowGetsWhatItGetsAlone(String preset, int size) {
+    @CsvSource({"bagnet9, 48, true", "bagnet17, 48, true", "bagnet33, 64, false"})
+    void everyWindowGetsWhatItGetsAlone(String preset, int size, boolean sameBits) {
         BagNet model = BagNet.load(ReferenceFixtures.model(preset));
         int q = model.receptiveField();
         Random rnd = new Random(size);
@@ -40,6 +45,13 @@ class DenseEvaluationTest {
             Tensor logits = model.patchLogits(windows, classes);
             System.arraycopy(logits.data(), 0, perWindow, start * classes.length, count * classes.length);
         }
-        assertClose(preset + " dense vs per-window at " + size + "x" + size, dense.data(), perWindow, 1e-4);
+        String what = preset + " dense vs per-window at " + size + "x" + size;
+        if (sameBits) {
+            assertThat(dense.data()).as(what).containsExactly(perWindow);
+        } else {
+            System.out.printf("%s: max |diff| / max |ref| = %.2g%n", what, Compare.relativeError(dense.data(),
+                    perWindow));
+            assertClose(what, dense.data(), perWindow, 1e-4);
+        }
     }
 }

@@ -22,6 +22,8 @@ public final class ReferenceFixtures {
     public static final List<String> PRESETS = List.of("bagnet9", "bagnet17", "bagnet33");
     private static final Path SCRIPTS = Path.of("weights-converter");
     private static final Path PHOTOS = Path.of("src", "test", "resources", "photos");
+    /** A 4:4:0 JPEG of chelsea.png, written by ImageIO (PIL cannot write 4:4:0). */
+    private static final Path JPEG_440 = Path.of("src", "test", "resources", "encodings", "chelsea-440.jpg");
     private static final List<String> CHECKPOINTS =
             List.of("tiny", "tiny_wrapped", "tiny_zip", "bagnet9", "bagnet17", "bagnet33");
     /** torchvision models with reference outputs, made by weights-converter/make_cnn_reference.py. */
@@ -53,6 +55,12 @@ public final class ReferenceFixtures {
                     }
                 }
             });
+
+    /** More encodings and torchvision's Normalize of every byte: their own directory, made in seconds. */
+    private static final FixtureSet ENCODINGS = new FixtureSet("-encodings",
+            List.of("reference_encodings.py", "reference_images.py"),
+            dir -> exec(script("reference_encodings.py", dir.toString(), photos().getFirst().toString(),
+                    JPEG_440.toString())));
 
     private ReferenceFixtures() {
     }
@@ -176,6 +184,11 @@ public final class ReferenceFixtures {
     /** Reference images and their torchvision tensors, made by weights-converter/reference_images.py. */
     public static Path images() {
         return dir().resolve("images");
+    }
+
+    /** More encodings with their torchvision tensors, and normalize_imagenet.npy: reference_encodings.py. */
+    public static Path encodings() {
+        return ENCODINGS.get();
     }
 
     public static Path model(String name) {

@@ -93,6 +93,29 @@ class StreamingTest {
         }
     }
 
+    /**
+     * The embedded model's grid stride is 4, not the ImageNet BagNets' 8 (README): its tiles of 1 to 5 cells, on
+     * heights and widths with every remainder mod 4, give the whole image's bits too.
+     */
+    @Test
+    void embeddedModelsTilesGiveTheWholeImagesBits() {
+        BagNet model = BagNet.embedded();
+        assertThat(model.gridStride()).isEqualTo(4);
+        int q = model.receptiveField();
+        int[] classes = {0, 9};
+        for (int r = 0; r < 4; r++) {
+            Tensor image = BagNetTest.randomImages(r, 1, 50 + r, 57 - r, 1);
+            float[] scores = model.classScores(image)[0];
+            Tensor grid = model.patchLogits(image, classes);
+            for (int cells = 1; cells <= 5; cells++) {
+                StreamResult s = model.stream(image, new StreamRequest().classes(classes).keepGrid(true)
+                        .tileSize(q + 4 * (cells - 1)));
+                assertThat(s.scores()).as(image + " tiles of " + cells).containsExactly(scores);
+                assertThat(s.grid().data()).as(image + " grid, tiles of " + cells).containsExactly(grid.data());
+            }
+        }
+    }
+
     /** Each image of a batch gets the bits it gets alone, whole or streamed. */
     @Test
     void batchesGiveEachImagesOwnBits() {

@@ -64,9 +64,9 @@ final class ClassifyCommand {
         List<String> failures = new ArrayList<>();
         List<String> notes = new ArrayList<>();
         List<Path> files = collect(options.positional(), failures, notes);
-        // Many single images: one job per thread on the shared model (each thread with its own workspace), 8%
-        // more images/s than splitting every convolution (benchmarks/Throughput); batches of several images are
-        // split instead, since several batches at once crowd the caches.
+        // Many single images: one job per thread on the shared model (each thread with its own workspace), 5.5%
+        // more images/s than splitting every convolution at 2 threads; batches of several images are split instead,
+        // 3.5% more at batch 8 (benchmarks' Throughput, the table in README's "Many images").
         int jobs = threads > 1 && batch == 1 && files.size() >= 2L * threads ? threads : 1;
         Model model = ModelChoice.load(options, jobs > 1 ? 1 : threads, err);
         Preprocessing prep = sizing(options, model, err);

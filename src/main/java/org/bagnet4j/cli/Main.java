@@ -20,9 +20,9 @@ import org.bagnet4j.kernels.VectorSupport;
  * {@code --add-modules jdk.incubator.vector}; options such as -Xmx given by the user carry over. The relaunched JVM
  * ends when the launcher does, however it ends (a SIGKILL runs no shutdown hook), and a SIGTERM to the launcher
  * reaches it through the launcher's shutdown hook; Ctrl-C reaches both, being sent to the whole process group.
- * Where the kernel offers transparent huge pages on request, the relaunched JVM asks for them too (3-5% faster passes
- * here: the weights and activations span fewer TLB entries), and it raises C2's loop unrolling limit, unless the user
- * chose either way.
+ * Where the kernel offers transparent huge pages on request, the relaunched JVM asks for them too (5% faster passes
+ * here, README "Speed": the weights and activations span fewer TLB entries), and it raises C2's loop unrolling limit
+ * (6-7%), unless the user chose either way.
  */
 public final class Main {
     /** Set in a relaunched JVM: the process id of the launcher. */

@@ -155,6 +155,10 @@ public final class ImageDecoder {
                 }
                 return image;
             } catch (IOException | RuntimeException e) {
+                // ImageIO's PNG reader wraps running out of memory in an IIOException: report it as what it is.
+                if (e.getCause() instanceof OutOfMemoryError outOfMemory) {
+                    throw outOfMemory;
+                }
                 throw failure(file, e);
             }
         }

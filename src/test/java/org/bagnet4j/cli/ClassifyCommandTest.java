@@ -100,6 +100,35 @@ class ClassifyCommandTest {
         b.putInt((int) crc.getValue());
     }
 
+    /** A folder is searched recursively for .jpg .jpeg .png .bmp .gif (any case), and its images run in name order. */
+    @Test
+    void foldersGiveTheirImagesInNameOrder() throws IOException {
+        Path folder = Files.createDirectory(dir.resolve("mixed"));
+        java.awt.image.BufferedImage picture = new java.awt.image.BufferedImage(28, 28,
+                java.awt.image.BufferedImage.TYPE_3BYTE_BGR);
+        List<String> images = List.of("a.gif", "b.BMP", "c.jpeg", "d.jpg", "e.png", "sub/a.png");
+        for (String name : images) {
+            Path file = folder.resolve(name);
+            Files.createDirectories(file.getParent());
+            String format = name.substring(name.indexOf('.') + 1).toLowerCase(java.util.Locale.ROOT);
+            assertThat(ImageIO.write(picture, format.equals("jpg") ? "jpeg" : format, file.toFile())).isTrue();
+        }
+        Files.writeString(folder.resolve("b.txt"), "not an image");
+        Files.copy(folder.resolve("e.png"), folder.resolve("f.tiff"));
+
+        CommandsTest.Result r = CommandsTest.cli("classify", "--json", "--top", "1", folder.toString());
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out().lines().map(l -> (String) ((Map<?, ?>) Json.parse(l)).get("file")))
+                .containsExactlyElementsOf(images.stream().map(n -> folder.resolve(n).toString()).toList());
+    }
+
+    /** README: a progress bar appears on a terminal when more than 8 images are processed. */
+    @Test
+    void progressBarIsForMoreThanEightImagesOnATerminal() {
+        assertThat(Progress.wanted(8)).isFalse();
+        assertThat(Progress.wanted(9)).isEqualTo(Progress.stderrIsTerminal());
+    }
+
     @Test
     void badImagesAreReportedOneLineEachAndTheRestStillRuns() throws IOException {
         Path good = ReferenceFixtures.photos().getFirst();

@@ -104,6 +104,24 @@ class HostileInputTest {
         assertThat(r.code()).as(r.err()).isZero();
     }
 
+    /** README: an image that runs out of memory fails alone, with a line saying so; the others are classified. */
+    @Test
+    void runningOutOfMemoryFailsItsImageOnly() throws Exception {
+        Path huge = image("huge.png", 9000, 9000); // within --max-pixels, but its pixels alone need 81 MB
+        Path normal = image("normal.png", 40, 30);
+        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx64m",
+                "--add-modules", "jdk.incubator.vector", "-cp", Path.of("target", "classes").toString(),
+                Main.class.getName(), "classify", "--model", model().toString(), huge.toString(), normal.toString())
+                .start();
+        String out = new String(p.getInputStream().readAllBytes());
+        String err = new String(p.getErrorStream().readAllBytes());
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).as(err).isEqualTo(1);
+        assertThat(out).contains("normal.png").doesNotContain("huge.png");
+        assertThat(err.lines().filter(l -> !l.startsWith("WARNING: Using incubator"))).containsExactly(
+                "bagnet4j: " + huge + ": out of memory; give java more heap (-Xmx)");
+    }
+
     @Test
     void countsAreBounded() throws IOException {
         String m = model().toString();

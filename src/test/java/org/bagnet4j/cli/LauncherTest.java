@@ -3,6 +3,7 @@ package org.bagnet4j.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -86,6 +87,16 @@ class LauncherTest {
                 out.closeEntry();
             }
         }
+    }
+
+    /** README: without the Vector API module the API is not relaunched; loading a model says what is missing. */
+    @Test
+    void theApiWithoutTheVectorModuleSaysSo() throws Exception {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        String classpath = Path.of("target", "classes") + File.pathSeparator + Path.of("target", "test-classes");
+        String out = ReferenceFixtures.exec(List.of(java, "-cp", classpath, LoadEmbeddedModel.class.getName()));
+        assertThat(out.strip()).isEqualTo("BagNetException: bagnet4j needs the Vector API: start java (JDK 25 or "
+                + "later) with --add-modules jdk.incubator.vector");
     }
 
     /** The relaunched JVM ends with its launcher: when the launcher is killed (SIGKILL), and on a SIGTERM. */

@@ -4,7 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -18,12 +21,11 @@ import org.bagnet4j.weights.Json;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** classify --no-resize on an image whose activations do not fit a small heap: streamed, same answer. */
+/** classify, explain and patches --no-resize on an image whose activations do not fit a small heap: streamed. */
 class StreamingCommandTest {
-    @Test
-    @SuppressWarnings("unchecked")
-    void classifyStreamsWhatDoesNotFitTheHeap(@TempDir Path dir) throws Exception {
-        BufferedImage picture = new BufferedImage(1200, 1100, BufferedImage.TYPE_BYTE_GRAY);
+    /** A grayscale PNG of clothing-like stripes and noise. */
+    private static Path bigImage(Path dir, int width, int height) throws IOException {
+        BufferedImage picture = new BufferedImage(width, height, BufferedImage.TYPE_BYTE_GRAY);
         Random rnd = new Random(3);
         for (int y = 0; y < picture.getHeight(); y++) {
             for (int x = 0; x < picture.getWidth(); x++) {
@@ -33,16 +35,28 @@ class StreamingCommandTest {
         }
         Path file = dir.resolve("big.png");
         ImageIO.write(picture, "png", file.toFile());
+        return file;
+    }
 
+    /** The CLI in a JVM with an 80 MB heap. */
+    private static String smallHeap(String... args) throws IOException {
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
+                .toString(), "-Xmx80m", "-cp", Path.of("target", "classes").toString(), Main.class.getName()));
+        command.addAll(List.of(args));
+        return ReferenceFixtures.exec(command);
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void classifyStreamsWhatDoesNotFitTheHeap(@TempDir Path dir) throws Exception {
+        Path file = bigImage(dir, 1200, 1100);
         BagNet model = BagNet.embedded();
         var input = model.preprocessing().withSize(0, 0).apply(org.bagnet4j.image.ImageDecoder.read(file));
         assertThat(model.activationBytes(1, input.height(), input.width())).as("more than the child's heap")
                 .isGreaterThan(80L << 20);
         float[] expected = model.classScores(input)[0];
 
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        String out = ReferenceFixtures.exec(List.of(java, "-Xmx80m", "-cp", Path.of("target", "classes").toString(),
-                Main.class.getName(), "classify", "--no-resize", "--json", "--top", "3", file.toString()));
+        String out = smallHeap("classify", "--no-resize", "--json", "--top", "3", file.toString());
         Map<String, Object> line = (Map<String, Object>) Json.parse(out.lines().filter(l -> l.startsWith("{"))
                 .findFirst().orElseThrow());
         List<Map<String, Object>> top = (List<Map<String, Object>>) line.get("top");
@@ -53,5 +67,33 @@ class StreamingCommandTest {
             assertThat(((Number) top.get(k).get("logit")).doubleValue()).isCloseTo(expected[index],
                     within(1e-4 * Compare.maxAbs(expected)));
         }
+    }
+
+    /**
+     * README: explain and patches stream too, and a result does not depend on the heap: the small heap's grid and
+     * patches are the bits of a run in this JVM's 3 GB heap (whole, unless that heap is crowded).
+     */
+    @Test
+    void explainAndPatchesStreamWhatDoesNotFitTheHeapWithTheSameBits(@TempDir Path dir) throws Exception {
+        Path file = bigImage(dir, 600, 600);
+        assertThat(BagNet.embedded().activationBytes(1, 600, 600)).as("more than the child's heap")
+                .isGreaterThan(80L << 20);
+        for (String heap : List.of("small", "large")) {
+            String[] explain = {"explain", "--no-resize", "--out", dir.resolve(heap + "-explained").toString(),
+                    file.toString()};
+            String[] patches = {"patches", "--no-resize", "--class", "0", "--out",
+                    dir.resolve(heap + "-patches").toString(), file.toString()};
+            if (heap.equals("small")) {
+                smallHeap(explain);
+                smallHeap(patches);
+            } else {
+                assertThat(CommandsTest.cli(explain).code()).isZero();
+                assertThat(CommandsTest.cli(patches).code()).isZero();
+            }
+        }
+        assertThat(Files.readAllBytes(dir.resolve("small-explained").resolve("heatmap-grid.npy")))
+                .isEqualTo(Files.readAllBytes(dir.resolve("large-explained").resolve("heatmap-grid.npy")));
+        assertThat(Files.readString(dir.resolve("small-patches").resolve("t-shirt-top-top.json")))
+                .isEqualTo(Files.readString(dir.resolve("large-patches").resolve("t-shirt-top-top.json")));
     }
 }

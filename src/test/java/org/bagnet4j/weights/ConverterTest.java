@@ -207,6 +207,11 @@ class ConverterTest {
                     + "torch.save(torchvision.models." + model[0] + "().state_dict(), '" + file + "')"));
             assertRefused(convert(file.toString(), out.toString()), model[1]);
         }
+        Path vit = dir.resolve("vit.pth"); // a ViT's names and shapes, without its 86 million weights
+        ReferenceFixtures.exec(List.of(ReferenceFixtures.python(), "-c", "import torch; torch.save({"
+                + "'class_token': torch.zeros(1, 1, 768), 'conv_proj.weight': torch.zeros(768, 3, 16, 16), "
+                + "'heads.head.weight': torch.zeros(1000, 768)}, '" + vit + "')"));
+        assertRefused(convert(vit.toString(), out.toString()), "it looks like a Vision Transformer (ViT)");
         Path broken = dir.resolve("resnet18_broken.pth");
         ReferenceFixtures.exec(List.of(ReferenceFixtures.python(), "-c", "import torch, torchvision; "
                 + "s = torchvision.models.resnet18().state_dict(); del s['layer3.1.conv2.weight']; "
@@ -236,6 +241,8 @@ class ConverterTest {
         org.bagnet4j.BagNet model = org.bagnet4j.BagNet.load(out);
         assertThat(model.labels().name(9)).isEqualTo("nine, or ten");
         assertThat(model.labels().indexOf("three")).isEqualTo(3);
+        // Without --labels, a model of other than 1000 classes names them "class N" (README).
+        assertThat(org.bagnet4j.BagNet.load(ReferenceFixtures.model("tiny")).labels().name(9)).isEqualTo("class 9");
         Path short3 = Files.writeString(dir.resolve("three.txt"), "a\nb\nc\n");
         assertRefused(convert(ReferenceFixtures.file("tiny.pth.tar").toString(), out.toString(), "--labels",
                 short3.toString()), "has 3 labels but the model has 10 classes");

@@ -83,7 +83,14 @@ public class ModelFileTest {
         meta.put("bagnet4j.widths", "2000000000,4");
         assertThatThrownBy(() -> ModelFile.open(write(meta, tensorsOf(SMALL))))
                 .hasMessageContaining("config small: widths[0] = 2000000000 is outside");
+        meta.put("bagnet4j.widths", "16385,4"); // README: at most 65,536 channels, 4 x 16,384
+        assertThatThrownBy(() -> ModelFile.open(write(meta, tensorsOf(SMALL))))
+                .hasMessageContaining("config small: widths[0] = 16385 is outside [1, 16384]");
         meta.put("bagnet4j.widths", "2,4");
+        meta.put("bagnet4j.num_classes", "1048577"); // README: at most 2^20 classes
+        assertThatThrownBy(() -> ModelFile.open(write(meta, tensorsOf(SMALL))))
+                .hasMessageContaining("config small: num_classes = 1048577 is outside [1, 1048576]");
+        meta.put("bagnet4j.num_classes", "3");
         meta.put("bagnet4j.blocks", "1000,1000");
         assertThatThrownBy(() -> ModelFile.open(write(meta, tensorsOf(SMALL))))
                 .hasMessageContaining("config small: blocks in all = 2000 is outside [1, 1024]");
