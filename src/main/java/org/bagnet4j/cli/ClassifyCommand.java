@@ -39,7 +39,8 @@ final class ClassifyCommand {
     /** Options that take no value. */
     static final Set<String> SWITCHES = Set.of("json", "no-resize");
     /** Every option the command accepts (its help lists each). */
-    static final Set<String> OPTIONS = Set.of("model", "top", "json", "batch", "threads", "resize", "crop", "no-resize", "max-pixels", "alpha-background");
+    static final Set<String> OPTIONS = Set.of("model", "top", "json", "batch", "threads", "resize", "crop", "no-resize",
+            "max-pixels", "alpha-background");
     private static final Set<String> IMAGE_EXTENSIONS = Set.of("jpg", "jpeg", "png", "bmp", "gif");
     /** Most images per forward pass: beyond this a batch only costs memory. */
     static final int MAX_BATCH = 4096;

@@ -123,7 +123,8 @@ public final class Commands {
             err.println("bagnet4j: " + printable(e.getMessage()));
             return 2;
         } catch (OutOfMemoryError e) {
-            err.println("bagnet4j: out of memory; give java more heap, e.g. BAGNET4J_JAVA_OPTS=-Xmx4g bin/bagnet4j ... (or java -Xmx4g -jar)");
+            err.println("bagnet4j: out of memory; give java more heap, e.g. BAGNET4J_JAVA_OPTS=-Xmx4g bin/bagnet4j ..."
+                    + " (or java -Xmx4g -jar)");
             return 2;
         } catch (RuntimeException e) {
             err.println("bagnet4j: " + printable(unexpected(e)));

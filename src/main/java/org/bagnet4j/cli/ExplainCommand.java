@@ -47,7 +47,8 @@ final class ExplainCommand {
     /** Options that take no value. */
     static final Set<String> SWITCHES = Set.of("full", "no-resize", "force");
     /** Every option the command accepts (its help lists each). */
-    static final Set<String> OPTIONS = Set.of("model", "class", "full", "top", "out", "region", "threads", "resize", "crop", "no-resize", "max-pixels", "force", "alpha-background");
+    static final Set<String> OPTIONS = Set.of("model", "class", "full", "top", "out", "region", "threads", "resize",
+            "crop", "no-resize", "max-pixels", "force", "alpha-background");
     /** Most patches on a contact sheet (--top): each is a picture in one row. */
     static final int MAX_SHEET_PATCHES = 256;
 

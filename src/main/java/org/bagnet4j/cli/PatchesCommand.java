@@ -37,7 +37,8 @@ final class PatchesCommand {
     /** Options that take no value. */
     static final Set<String> SWITCHES = Set.of("by-folder", "force", "no-resize");
     /** Every option the command accepts (its help lists each). */
-    static final Set<String> OPTIONS = Set.of("model", "class", "top", "out", "labels", "by-folder", "threads", "max-pixels", "force", "resize", "crop", "no-resize", "alpha-background");
+    static final Set<String> OPTIONS = Set.of("model", "class", "top", "out", "labels", "by-folder", "threads",
+            "max-pixels", "force", "resize", "crop", "no-resize", "alpha-background");
     private PatchesCommand() {
     }
 
@@ -164,8 +165,8 @@ final class PatchesCommand {
      * Writes the contact sheet and JSON of kept patches. Their images are decoded once more to cut the crops; one
      * that cannot be (changed or removed meanwhile) is left out of the sheet, said on stderr, and counted as failed.
      */
-    private record Sheet(Path dir, Map<String, Path> files, Preprocessing prep, ImageReading reading, Progress progress,
-            PrintStream out) {
+    private record Sheet(Path dir, Map<String, Path> files, Preprocessing prep, ImageReading reading,
+            Progress progress, PrintStream out) {
         Sheet(Path dir, List<Path> files, Preprocessing prep, ImageReading reading, Progress progress,
                 PrintStream out) {
             this(dir, files.stream().collect(Collectors.toMap(Path::toString, f -> f, (a, b) -> a)), prep, reading,

@@ -30,7 +30,8 @@ final class ScrambleCommand {
     /** Options that take no value. */
     static final Set<String> SWITCHES = Set.of("force", "no-resize");
     /** Every option the command accepts (its help lists each). */
-    static final Set<String> OPTIONS = Set.of("model", "tiles", "seed", "out", "force", "threads", "resize", "crop", "no-resize", "max-pixels", "alpha-background");
+    static final Set<String> OPTIONS = Set.of("model", "tiles", "seed", "out", "force", "threads", "resize", "crop",
+            "no-resize", "max-pixels", "alpha-background");
     /** scrambled.png's shortest side at least: a small input (the embedded model's is 34 px) is enlarged to show. */
     static final int SCRAMBLED_MIN_SIDE = 224;
 

@@ -299,7 +299,8 @@ public final class SafetensorsFile implements AutoCloseable {
             source.read(bytes, dataStart + e.begin());
             bytes.flip().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(values);
         } catch (IOException ex) {
-            throw new BagNetException(path.getFileName() + ": cannot read tensor '" + name + "': " + BagNetException.reason(ex));
+            throw new BagNetException(path.getFileName() + ": cannot read tensor '" + name + "': "
+                    + BagNetException.reason(ex));
         }
         return values;
     }

@@ -80,8 +80,8 @@ class ExplainCommandTest {
         assertThat(Npy.read(dir.resolve("heatmap-grid.npy")).shape()).containsExactly(27, 27);
         r = CommandsTest.cli("explain", "--model", model, "--out", dir.toString(), tensor);
         assertThat(r.code()).isEqualTo(2);
-        assertThat(r.err().strip()).endsWith("exists in a folder bagnet4j did not make; give another --out, or --force to"
-                + " overwrite it (see: bagnet4j explain --help)");
+        assertThat(r.err().strip()).endsWith("exists in a folder bagnet4j did not make; give another --out, or --force"
+                + " to overwrite it (see: bagnet4j explain --help)");
         r = CommandsTest.cli("explain", "--model", model, "--out", dir.toString(), "--force", tensor);
         assertThat(r.code()).as(r.err()).isZero();
     }

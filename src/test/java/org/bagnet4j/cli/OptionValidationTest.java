@@ -3,7 +3,6 @@ package org.bagnet4j.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -17,10 +16,7 @@ class OptionValidationTest {
 
     @Test
     void badOptionsAreRefusedInOneLineBeforeAnyWork() throws IOException {
-        Path boot = dir.resolve("boot.png");
-        try (InputStream in = getClass().getResourceAsStream("/org/bagnet4j/samples/9-ankle-boot.png")) {
-            Files.copy(in, boot);
-        }
+        Path boot = ForkedCli.sample("9-ankle-boot.png", dir.resolve("boot.png"));
         Path out = dir.resolve("out");
         String image = boot.toString();
         refused("give true labels by --labels CSV or by --by-folder, not both (see: bagnet4j patches --help)",
@@ -48,9 +44,7 @@ class OptionValidationTest {
     void patchesSaysWhyASheetIsEmpty() throws IOException {
         Path samples = Files.createDirectories(dir.resolve("samples"));
         for (String name : new String[] {"0-t-shirt-top.png", "9-ankle-boot.png"}) {
-            try (InputStream in = getClass().getResourceAsStream("/org/bagnet4j/samples/" + name)) {
-                Files.copy(in, samples.resolve(name));
-            }
+            ForkedCli.sample(name, samples.resolve(name));
         }
         Path out = dir.resolve("out");
         CommandsTest.Result r = CommandsTest.cli("patches", "--class", "Ankle boot", "--by-folder", "--top", "2",
@@ -65,7 +59,8 @@ class OptionValidationTest {
         CommandsTest.Result r = CommandsTest.cli(args);
         assertThat(r.code()).as(String.join(" ", args)).isEqualTo(2);
         assertThat(r.out()).isEmpty();
-        assertThat(r.err().lines().filter(l -> !l.contains("warning") && !l.contains("no --model given")).toList()).as(String.join(" ", args))
+        assertThat(r.err().lines().filter(l -> !l.contains("warning") && !l.contains("no --model given")).toList())
+                .as(String.join(" ", args))
                 .containsExactly("bagnet4j: " + message);
     }
 }

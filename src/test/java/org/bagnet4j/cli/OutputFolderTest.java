@@ -3,11 +3,8 @@ package org.bagnet4j.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -24,22 +21,22 @@ class OutputFolderTest {
     @Test
     void outputsGoToOneFolderThatWalksSkip() throws Exception {
         Path photos = Files.createDirectories(dir.resolve("photos"));
-        copySample("9-ankle-boot.png", photos.resolve("boot.png"));
+        ForkedCli.sample("9-ankle-boot.png", photos.resolve("boot.png"));
         for (int run = 0; run < 2; run++) {
-            String out = inWorkingDirectory("explain", "photos/boot.png");
+            String out = ForkedCli.run(dir, "explain", "photos/boot.png");
             assertThat(out).contains("wrote bagnet4j-output/boot-explained/heatmap-grid.png");
         }
         assertThat(dir.resolve("bagnet4j-output").resolve(OutputFolder.MARKER)).isRegularFile();
-        inWorkingDirectory("scramble", "photos/boot.png");
+        ForkedCli.run(dir, "scramble", "photos/boot.png");
         assertThat(dir.resolve("bagnet4j-output/boot-scrambled/heatmaps.png")).isRegularFile();
         assertThat(photos).isDirectoryContaining(p -> p.getFileName().toString().equals("boot.png"))
                 .isDirectoryNotContaining(p -> !p.getFileName().toString().equals("boot.png"));
 
-        String out = inWorkingDirectory("classify", "--top", "1", ".");
+        String out = ForkedCli.run(dir, "classify", "--top", "1", ".");
         assertThat(out.lines().filter(l -> l.endsWith(".png"))).containsExactly("./photos/boot.png");
         assertThat(out).contains("bagnet4j: ./bagnet4j-output: skipped, bagnet4j's outputs (give it by name to "
                 + "include it)");
-        out = inWorkingDirectory("classify", "--top", "1", "bagnet4j-output/boot-scrambled");
+        out = ForkedCli.run(dir, "classify", "--top", "1", "bagnet4j-output/boot-scrambled");
         assertThat(out).contains("bagnet4j-output/boot-scrambled/heatmaps.png");
     }
 
@@ -57,25 +54,9 @@ class OutputFolderTest {
         assertThat(CommandsTest.cli("demo", "--out", made.toString()).code()).isZero();
         assertThat(CommandsTest.cli("demo", "--out", made.toString()).code()).as("a rerun replaces").isZero();
         assertThat(made.resolve(OutputFolder.MARKER)).isRegularFile();
-        assertThat(made.resolve("samples").resolve(OutputFolder.MARKER)).as("samples are for classifying").doesNotExist();
+        assertThat(made.resolve("samples").resolve(OutputFolder.MARKER)).as("samples are for classifying")
+                .doesNotExist();
         assertThat(made.resolve("explanations").resolve(OutputFolder.MARKER)).isRegularFile();
     }
 
-    private static void copySample(String name, Path target) throws IOException {
-        try (InputStream in = OutputFolderTest.class.getResourceAsStream("/org/bagnet4j/samples/" + name)) {
-            Files.copy(in, target);
-        }
-    }
-
-    /** Runs the CLI in a JVM whose working directory is {@link #dir}; returns stdout and stderr together. */
-    private String inWorkingDirectory(String... args) throws Exception {
-        List<String> command = new java.util.ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin",
-                "java").toString(), "--add-modules", "jdk.incubator.vector", "-cp",
-                Path.of("target", "classes").toAbsolutePath().toString(), Main.class.getName()));
-        command.addAll(List.of(args));
-        Process p = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).start();
-        String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(p.waitFor()).as(output).isZero();
-        return output;
-    }
 }

@@ -3,11 +3,8 @@ package org.bagnet4j.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -49,20 +46,8 @@ class ReadmeCommandsTest {
         String readme = Files.readString(Path.of("README.md"));
         Matcher example = Pattern.compile("For example, `bin/bagnet4j (explain [^`]+)`").matcher(readme);
         assertThat(example.find()).isTrue();
-        run("demo");
-        String out = run(example.group(1).split(" "));
+        ForkedCli.run(dir, "demo");
+        String out = ForkedCli.run(dir, example.group(1).split(" "));
         assertThat(out).contains("wrote bagnet4j-output/9-ankle-boot-explained/heatmap-full.png");
-    }
-
-    /** The CLI in a JVM working in {@link #dir}; its output, after checking that it succeeded. */
-    private String run(String... args) throws Exception {
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
-                .toString(), "--add-modules", "jdk.incubator.vector", "-cp",
-                Path.of("target", "classes").toAbsolutePath().toString(), Main.class.getName()));
-        command.addAll(List.of(args));
-        Process p = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).start();
-        String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(p.waitFor()).as(output).isZero();
-        return output;
     }
 }

@@ -4,8 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.awt.image.BufferedImage;
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Random;
@@ -54,10 +52,7 @@ class ScrambleCommandTest {
     /** On the embedded model's 34 x 34 inputs: the scrambled image enlarged 7x, pixel for pixel, and four panels. */
     @Test
     void smallInputsAreDrawnLargeEnoughToSee() throws IOException {
-        Path sample = dir.resolve("9-ankle-boot.png");
-        try (InputStream in = getClass().getResourceAsStream("/org/bagnet4j/samples/9-ankle-boot.png")) {
-            Files.copy(in, sample);
-        }
+        Path sample = ForkedCli.sample("9-ankle-boot.png", dir.resolve("9-ankle-boot.png"));
         Path out = dir.resolve("out");
         CommandsTest.Result r = CommandsTest.cli("scramble", "--tiles", "4", "--seed", "5", "--out", out.toString(),
                 sample.toString());
