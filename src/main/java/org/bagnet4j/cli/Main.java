@@ -1,6 +1,5 @@
 package org.bagnet4j.cli;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.management.ManagementFactory;
@@ -79,16 +78,23 @@ public final class Main {
      * its first line if that is the JVM's notice that it uses an incubator module: said on every run, it is noise.
      */
     private static void copyErrors(InputStream errors) {
+        byte[] notice = INCUBATOR_NOTICE.getBytes(StandardCharsets.US_ASCII);
         try (errors) {
-            ByteArrayOutputStream first = new ByteArrayOutputStream();
-            int b;
-            while ((b = errors.read()) >= 0 && b != '\n') {
-                first.write(b);
+            // Held back only while what came so far could still be the notice.
+            int matched = 0;
+            int b = errors.read();
+            while (b >= 0 && matched < notice.length && b == notice[matched]) {
+                matched++;
+                b = errors.read();
             }
-            if (!first.toString(StandardCharsets.UTF_8).startsWith(INCUBATOR_NOTICE)) {
-                System.err.write(first.toByteArray());
+            if (matched == notice.length) {
+                while (b >= 0 && b != '\n') {
+                    b = errors.read();
+                }
+            } else {
+                System.err.write(notice, 0, matched);
                 if (b >= 0) {
-                    System.err.write('\n');
+                    System.err.write(b);
                 }
             }
             System.err.flush();
