@@ -50,7 +50,7 @@ class ConverterTest {
             """;
 
     /** A checkpoint whose unpickling calls os.system to create the file named when it was saved. */
-    private static final String PICKLE_WITH_MARKER = """
+    static final String PICKLE_WITH_MARKER = """
             import os, shlex, sys, torch
             class Marker:
                 def __reduce__(self):
