@@ -62,6 +62,14 @@ public final class ReferenceFixtures {
             dir -> exec(script("reference_encodings.py", dir.toString(), photos().getFirst().toString(),
                     JPEG_440.toString())));
 
+    /**
+     * PyTorch checkpoints of both serializations with the tensors a reader must find in them, and hostile ones:
+     * made by reference_checkpoints.py in a second, for bagnet4j's own checkpoint reader.
+     */
+    private static final FixtureSet CHECKPOINT_SET = new FixtureSet("-checkpoints",
+            List.of("reference_checkpoints.py"),
+            dir -> exec(script("reference_checkpoints.py", dir.toString())));
+
     private ReferenceFixtures() {
     }
 
@@ -189,6 +197,11 @@ public final class ReferenceFixtures {
     /** More encodings with their torchvision tensors, and normalize_imagenet.npy: reference_encodings.py. */
     public static Path encodings() {
         return ENCODINGS.get();
+    }
+
+    /** Checkpoints X.pth with their expected tensors in X.expected/: see README.txt there. */
+    public static Path checkpoints() {
+        return CHECKPOINT_SET.get();
     }
 
     public static Path model(String name) {
