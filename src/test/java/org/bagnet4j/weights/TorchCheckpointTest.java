@@ -3,6 +3,8 @@ package org.bagnet4j.weights;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -10,6 +12,7 @@ import java.util.Map;
 import org.bagnet4j.BagNetException;
 import org.bagnet4j.ReferenceFixtures;
 import org.bagnet4j.RequiresReference;
+import org.bagnet4j.tensor.Npy;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -43,6 +46,49 @@ class TorchCheckpointTest {
                 assertThat(t.values()).as(e.name()).isEqualTo(converted.readFloats(e.name()));
             }
         }
+    }
+
+    /**
+     * Every fixture of weights-converter/reference_checkpoints.py, in both serializations (state_dicts with
+     * _metadata, every dtype, views into one storage, a 'cuda:0' location, wrappers, DataParallel's prefix): the
+     * names, dtypes, shapes and values PyTorch reads, to the bit; the hostile ones refused by name.
+     */
+    @Test
+    void everyFixtureReadsAsPyTorchReadsIt() throws IOException {
+        Path dir = ReferenceFixtures.checkpoints();
+        for (String serialization : List.of("zip", "legacy")) {
+            for (String kind : List.of("state_dict", "dtypes", "views", "cuda", "wrapped-state_dict",
+                    "wrapped-model", "module-prefix")) {
+                String name = serialization + "-" + kind;
+                Map<String, TorchCheckpoint.Tensor> read = TorchCheckpoint.read(dir.resolve(name + ".pth"));
+                Path expected = dir.resolve(name + ".expected");
+                List<String> index = Files.readAllLines(expected.resolve("index.tsv"));
+                assertThat(read.keySet()).as(name).containsExactlyElementsOf(index.stream()
+                        .map(line -> stateDictName(line.split("\t", -1)[0])).toList());
+                for (String line : index) {
+                    String[] fields = line.split("\t", -1); // a 0-d tensor's shape is the empty last field
+                    TorchCheckpoint.Tensor t = read.get(stateDictName(fields[0]));
+                    Npy.Array values = Npy.read(expected.resolve(fields[0] + ".npy"));
+                    assertThat(t.dtype()).as(name + ": " + line).isEqualTo(fields[1].substring("torch.".length()));
+                    assertThat(t.shape()).as(name + ": " + line).isEqualTo(values.shape());
+                    assertThat(t.values()).as(name + ": " + line).isEqualTo(values.data());
+                }
+            }
+            assertThatThrownBy(() -> TorchCheckpoint.read(dir.resolve(serialization + "-system.pth")))
+                    .hasMessageEndingWith("refusing checkpoint: it references posix.system, which a weights file "
+                            + "never needs");
+            assertThatThrownBy(() -> TorchCheckpoint.read(dir.resolve(serialization + "-eval.pth")))
+                    .hasMessageEndingWith("refusing checkpoint: it references __builtin__.eval, which a weights "
+                            + "file never needs");
+            assertThat(dir.resolve(serialization + "-system.marker")).doesNotExist();
+            assertThat(dir.resolve(serialization + "-eval.marker")).doesNotExist();
+        }
+    }
+
+    /** The name a tensor has once its wrapper ({"state_dict": ...}, {"model": ...}) and module. prefix are off. */
+    private static String stateDictName(String path) {
+        String name = path.replaceFirst("^(state_dict|model)\\.", "");
+        return name.startsWith("module.") ? name.substring("module.".length()) : name;
     }
 
     /** A pickle that would run os.system is refused by name, and the file it would create never appears. */
