@@ -64,14 +64,19 @@ public final class Commands {
               run  [--model M.safetensors] --input X.npy --output Y.npy [--grid] [--threads T]
                    X: float32 images, NCHW (or CHW), normalized. Y: class scores [N, classes], or with --grid
                    the patch-logit grid [N, gh, gw, classes] (a ResNet's or DenseNet's class activation map).
+              convert [--arch NAME] [--labels FILE] [--force] CHECKPOINT OUT.safetensors
+                   a PyTorch checkpoint (.pth, .pth.tar, .pt, .bin; zip or legacy format, read without running
+                   anything in it) to a safetensors model file, as weights-converter/convert.py writes it. The
+                   architecture is recognized from the tensors (--arch: require a preset); --labels: class
+                   names, one per line. Optional: every command reads checkpoints directly too.
               info [M.safetensors | --preset NAME]
                    family, architecture, parameter count; for a BagNet its receptive field and grid at 224x224.
               help [COMMAND]
                    this text, or one command's (also: bagnet4j COMMAND --help).
 
-            Model files: BagNets, and torchvision's ResNet, VGG and DenseNet families (weights-converter/convert.py);
-            patches and scramble take BagNets only. Without --model (or a model file for info) the model
-            embedded in the jar is used.
+            Model files: BagNets, and torchvision's ResNet, VGG and DenseNet families, as safetensors (convert,
+            or weights-converter/convert.py) or PyTorch checkpoints; patches and scramble take BagNets only.
+            Without --model (or a model file for info) the model embedded in the jar is used.
             """ + OUTPUTS + """
             exit codes: 0 success, 1 some images could not be read (the others were processed), 2 error.
             """;
@@ -81,7 +86,7 @@ public final class Commands {
 
     /** The commands, in the order of {@link #USAGE}. */
     static final List<String> COMMANDS = List.of("demo", "classify", "explain", "patches", "scramble", "bench", "run",
-            "info");
+            "convert", "info");
 
     /** Runs a command; returns its exit code. */
     public static int run(String[] args, PrintStream out, PrintStream err) {
@@ -108,6 +113,7 @@ public final class Commands {
                 case "classify" -> ClassifyCommand.run(rest, out, err);
                 case "run" -> RunCommand.run(rest, err);
                 case "info" -> InfoCommand.run(rest, out, err);
+                case "convert" -> ConvertCommand.run(rest, out, err);
                 case "demo" -> DemoCommand.run(rest, out, err);
                 case "explain" -> ExplainCommand.run(rest, out, err);
                 case "patches" -> PatchesCommand.run(rest, out, err);

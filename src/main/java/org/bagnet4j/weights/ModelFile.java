@@ -22,6 +22,9 @@ public final class ModelFile implements AutoCloseable {
     }
 
     public static ModelFile open(Path path) {
+        if (TorchCheckpoint.recognizes(path)) {
+            return of(CheckpointConverter.toSafetensors(path), path.getFileName().toString());
+        }
         return validate(SafetensorsFile.open(path));
     }
 

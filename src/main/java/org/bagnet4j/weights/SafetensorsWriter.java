@@ -1,5 +1,6 @@
 package org.bagnet4j.weights;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
@@ -23,6 +24,26 @@ public final class SafetensorsWriter {
     }
 
     public static void write(Path path, Map<String, String> metadata, Map<String, Tensor> tensors) {
+        try (OutputStream out = Files.newOutputStream(path)) {
+            write(out, metadata, tensors);
+        } catch (IOException e) {
+            throw new BagNetException("cannot write " + path + ": " + BagNetException.reason(e));
+        }
+    }
+
+    /** The file's bytes, in memory. */
+    public static byte[] toBytes(Map<String, String> metadata, Map<String, Tensor> tensors) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try {
+            write(out, metadata, tensors);
+        } catch (IOException e) {
+            throw new IllegalStateException(e); // a byte array does not fail
+        }
+        return out.toByteArray();
+    }
+
+    private static void write(OutputStream out, Map<String, String> metadata, Map<String, Tensor> tensors)
+            throws IOException {
         StringBuilder header = new StringBuilder("{");
         if (!metadata.isEmpty()) {
             header.append("\"__metadata__\":{");
@@ -51,17 +72,13 @@ public final class SafetensorsWriter {
         int unpadded = header.toString().getBytes(StandardCharsets.UTF_8).length;
         header.append(" ".repeat((8 - unpadded % 8) % 8)); // keeps the data 8-byte aligned
         byte[] headerBytes = header.toString().getBytes(StandardCharsets.UTF_8);
-        try (OutputStream out = Files.newOutputStream(path)) {
-            ByteBuffer length = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(headerBytes.length);
-            out.write(length.array());
-            out.write(headerBytes);
-            for (Tensor t : tensors.values()) {
-                ByteBuffer data = ByteBuffer.allocate(4 * t.values().length).order(ByteOrder.LITTLE_ENDIAN);
-                data.asFloatBuffer().put(t.values());
-                out.write(data.array());
-            }
-        } catch (IOException e) {
-            throw new BagNetException("cannot write " + path + ": " + BagNetException.reason(e));
+        ByteBuffer length = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(headerBytes.length);
+        out.write(length.array());
+        out.write(headerBytes);
+        for (Tensor t : tensors.values()) {
+            ByteBuffer data = ByteBuffer.allocate(4 * t.values().length).order(ByteOrder.LITTLE_ENDIAN);
+            data.asFloatBuffer().put(t.values());
+            out.write(data.array());
         }
     }
 }

@@ -14,7 +14,7 @@ class HelpTest {
     static final Map<String, Set<String>> OPTIONS = Map.of("demo", DemoCommand.OPTIONS, "classify",
             ClassifyCommand.OPTIONS, "explain", ExplainCommand.OPTIONS, "patches", PatchesCommand.OPTIONS, "scramble",
             ScrambleCommand.OPTIONS, "bench", BenchCommand.OPTIONS, "run", RunCommand.OPTIONS, "info",
-            InfoCommand.OPTIONS);
+            InfoCommand.OPTIONS, "convert", ConvertCommand.OPTIONS);
 
     @Test
     void everyCommandHelpsWithAllItsOptions() {

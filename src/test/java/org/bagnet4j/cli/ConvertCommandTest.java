@@ -1,0 +1,82 @@
+package org.bagnet4j.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import org.bagnet4j.BagNet;
+import org.bagnet4j.Model;
+import org.bagnet4j.ReferenceFixtures;
+import org.bagnet4j.RequiresReference;
+import org.bagnet4j.weights.SafetensorsFile;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** bagnet4j convert writes what weights-converter/convert.py writes; models load from checkpoints directly. */
+@RequiresReference
+class ConvertCommandTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void writesWhatConvertPyWrites() {
+        Map<Path, Path> pairs = Map.of(
+                ReferenceFixtures.file("tiny.pth.tar"), ReferenceFixtures.model("tiny"),
+                ReferenceFixtures.file("tiny_zip.pth.tar"), ReferenceFixtures.model("tiny"),
+                ReferenceFixtures.file("bagnet9.pth.tar"), ReferenceFixtures.model("bagnet9"),
+                ReferenceFixtures.cnnDir().resolve("resnet18.pth"),
+                ReferenceFixtures.cnnDir().resolve("resnet18.safetensors"),
+                ReferenceFixtures.cnnDir().resolve("densenet121.pth"),
+                ReferenceFixtures.cnnDir().resolve("densenet121.safetensors"));
+        int i = 0;
+        for (Map.Entry<Path, Path> pair : pairs.entrySet()) {
+            Path out = dir.resolve("converted-" + i++ + ".safetensors");
+            CommandsTest.Result r = CommandsTest.cli("convert", pair.getKey().toString(), out.toString());
+            assertThat(r.code()).as(r.err()).isZero();
+            assertThat(r.out()).startsWith("wrote " + out);
+            try (SafetensorsFile mine = SafetensorsFile.open(out);
+                    SafetensorsFile theirs = SafetensorsFile.open(pair.getValue())) {
+                assertThat(mine.metadata()).as(pair.getKey().toString()).isEqualTo(theirs.metadata());
+                assertThat(List.copyOf(mine.entries().keySet())).isEqualTo(List.copyOf(theirs.entries().keySet()));
+                for (String name : theirs.entries().keySet()) {
+                    assertThat(mine.entries().get(name).shape()).as(name).isEqualTo(theirs.entries().get(name).shape());
+                    assertThat(mine.readFloats(name)).as(name).isEqualTo(theirs.readFloats(name));
+                }
+            }
+        }
+    }
+
+    @Test
+    void modelsLoadFromCheckpointsWithTheConvertedFilesScores() {
+        BagNet fromCheckpoint = BagNet.load(ReferenceFixtures.file("bagnet9.pth.tar"), 2);
+        BagNet fromSafetensors = BagNet.load(ReferenceFixtures.model("bagnet9"), 2);
+        var input = fromSafetensors.preprocess(ReferenceFixtures.photos().getFirst());
+        assertThat(fromCheckpoint.classScores(input)).isEqualTo(fromSafetensors.classScores(input));
+        assertThat(Model.load(ReferenceFixtures.cnnDir().resolve("resnet18.pth")).architecture().name())
+                .isEqualTo("resnet18");
+    }
+
+    @Test
+    void refusalsAreOneLine() throws Exception {
+        Path out = dir.resolve("out.safetensors");
+        Files.writeString(out, "mine");
+        CommandsTest.Result r = CommandsTest.cli("convert", ReferenceFixtures.file("tiny.pth.tar").toString(),
+                out.toString());
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.err()).isEqualTo("bagnet4j: " + out + " exists; --force to overwrite it (see: bagnet4j convert "
+                + "--help)\n");
+        r = CommandsTest.cli("convert", "--arch", "bagnet33", ReferenceFixtures.file("tiny.pth.tar").toString(),
+                dir.resolve("x.safetensors").toString());
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.err()).startsWith("bagnet4j: tiny.pth.tar: no supported architecture has these tensors")
+                .contains("bagnet33: ").doesNotContain("\n" + "b");
+        assertThat(dir.resolve("x.safetensors")).doesNotExist();
+        r = CommandsTest.cli("convert", ReferenceFixtures.photos().getFirst().toString(),
+                dir.resolve("x.safetensors").toString());
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.err().lines().count()).isEqualTo(1);
+    }
+}
