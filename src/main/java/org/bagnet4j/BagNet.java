@@ -36,12 +36,12 @@ public final class BagNet extends Model {
         this.network = new Network(config, parameters);
     }
 
-    /** Loads a model converted by weights-converter/convert.py, using every core. */
+    /** Loads a BagNet model file or PyTorch checkpoint (see {@link Model#load(Path)}), using every core. */
     public static BagNet load(Path path) {
         return load(path, Runtime.getRuntime().availableProcessors());
     }
 
-    /** Loads a model converted by weights-converter/convert.py, using {@code threads} threads per call. */
+    /** Loads a BagNet model file or PyTorch checkpoint, using {@code threads} threads per call. */
     public static BagNet load(Path path, int threads) {
         VectorSupport.require();
         Workers workers = new Workers(threads);

@@ -68,7 +68,10 @@ public abstract sealed class Model permits BagNet, Cnn {
         this.preprocessing = described;
     }
 
-    /** Loads a model file of any family (converted by weights-converter/convert.py), using every core. */
+    /**
+     * Loads a model of any family, a safetensors model file (bagnet4j convert, weights-converter/convert.py) or a
+     * PyTorch checkpoint (recognized by content; read without running anything in it), using every core.
+     */
     public static Model load(Path path) {
         return load(path, Runtime.getRuntime().availableProcessors());
     }

@@ -10,7 +10,8 @@ import org.bagnet4j.BagNetException;
 /**
  * A converted model of any family: a safetensors file whose metadata holds the architecture and whose tensors are
  * exactly the PyTorch state_dict of that architecture (float32, original names and shapes, no num_batches_tracked).
- * Opening checks every name, shape and dtype before any weight is read.
+ * Opening checks every name, shape and dtype before any weight is read. A PyTorch checkpoint is converted in
+ * memory on opening ({@link CheckpointConverter}), as {@code bagnet4j convert} would write it.
  */
 public final class ModelFile implements AutoCloseable {
     private final SafetensorsFile file;
