@@ -10,6 +10,7 @@ import java.nio.file.StandardCopyOption;
 import java.util.Locale;
 import java.util.Set;
 
+import org.bagnet4j.Architecture;
 import org.bagnet4j.BagNetException;
 import org.bagnet4j.weights.CheckpointConverter;
 import org.bagnet4j.weights.SafetensorsWriter;
@@ -44,12 +45,13 @@ final class ConvertCommand {
         var labels = options.has("labels") ? CheckpointConverter.labels(ArgumentPath.of(options.required("labels")))
                 : null;
         long start = System.nanoTime();
-        CheckpointConverter.Converted c = CheckpointConverter.convert(checkpoint,
-                options.has("arch") ? options.required("arch") : null, labels);
         // Written beside the output, then moved: no half-written model file is ever left under its name.
         Path temporary = output.resolveSibling(output.getFileName() + ".tmp");
-        try {
-            SafetensorsWriter.write(temporary, c.metadata(), c.tensors());
+        Architecture architecture;
+        try (CheckpointConverter.Converted c = CheckpointConverter.convert(checkpoint,
+                options.has("arch") ? options.required("arch") : null, labels)) {
+            architecture = c.architecture();
+            SafetensorsWriter.write(temporary, c.metadata(), architecture.tensorShapes(), c::values);
             Files.move(temporary, output, StandardCopyOption.REPLACE_EXISTING);
         } catch (IOException e) {
             throw new BagNetException("cannot write " + output + ": " + BagNetException.reason(e));
@@ -61,7 +63,7 @@ final class ConvertCommand {
             }
         }
         out.printf(Locale.ROOT, "wrote %s (%s, %d classes) in %.1f s%n", printable(output.toString()),
-                printable(c.architecture().name()), c.architecture().numClasses(),
+                printable(architecture.name()), architecture.numClasses(),
                 (System.nanoTime() - start) / 1e9);
         return 0;
     }

@@ -37,21 +37,73 @@ public final class CheckpointConverter {
             "^(.*denselayer\\d+\\.(?:norm|relu|conv))\\.([12]\\.(?:weight|bias|running_mean|running_var))$");
     private static final List<Integer> BAGNET_STRIDES = List.of(2, 2, 2, 1);
 
-    /** A model file's content: its architecture, metadata and tensors in the architecture's order. */
-    public record Converted(Architecture architecture, Map<String, String> metadata,
-            Map<String, SafetensorsWriter.Tensor> tensors) {
+    /**
+     * A checkpoint as a model file: its architecture, the metadata convert.py writes, and each tensor's values,
+     * read from the checkpoint when asked. Close it when done.
+     */
+    public static final class Converted implements AutoCloseable {
+        private final TorchCheckpoint checkpoint;
+        private final Map<String, String> originalNames;
+        private final Architecture architecture;
+        private final Map<String, String> metadata;
+
+        private Converted(TorchCheckpoint checkpoint, Map<String, String> originalNames, Architecture architecture,
+                Map<String, String> metadata) {
+            this.checkpoint = checkpoint;
+            this.originalNames = originalNames;
+            this.architecture = architecture;
+            this.metadata = metadata;
+        }
+
+        public Architecture architecture() {
+            return architecture;
+        }
+
+        public Map<String, String> metadata() {
+            return metadata;
+        }
+
+        /** A tensor of {@link Architecture#tensorShapes()}, as float32 values, checked to be finite. */
+        public float[] values(String name) {
+            float[] values = checkpoint.values(originalNames.get(name));
+            for (float v : values) {
+                if (!Float.isFinite(v)) {
+                    throw new BagNetException(checkpoint.name() + ": tensor '" + name + "' has non-finite values");
+                }
+            }
+            return values;
+        }
+
+        @Override
+        public void close() {
+            checkpoint.close();
+        }
     }
 
     private CheckpointConverter() {
     }
 
     /**
+     * Opens a checkpoint as a model file: its tensors' names and shapes are matched to an architecture now, their
+     * values read when asked.
+     *
      * @param arch a preset name to require (bagnet33, resnet50, ...), or null to recognize the architecture
      * @param labels class names in class-index order, or null (ImageNet's for 1000 classes, else "class N")
      */
-    public static Converted convert(Path checkpoint, String arch, List<String> labels) {
-        Map<String, TorchCheckpoint.Tensor> tensors = renamed(TorchCheckpoint.read(checkpoint));
-        String where = checkpoint.getFileName() + ": ";
+    public static Converted convert(Path file, String arch, List<String> labels) {
+        TorchCheckpoint checkpoint = TorchCheckpoint.open(file);
+        try {
+            return convert(checkpoint, arch, labels);
+        } catch (RuntimeException e) {
+            checkpoint.close();
+            throw e;
+        }
+    }
+
+    private static Converted convert(TorchCheckpoint checkpoint, String arch, List<String> labels) {
+        String where = checkpoint.name() + ": ";
+        Map<String, String> originalNames = new LinkedHashMap<>();
+        Map<String, TorchCheckpoint.Entry> tensors = renamed(checkpoint.entries(), originalNames);
         Architecture architecture;
         try {
             architecture = arch != null ? matching(List.of(adapted(Architecture.preset(arch), tensors)), tensors)
@@ -59,19 +111,11 @@ public final class CheckpointConverter {
         } catch (BagNetException e) {
             throw new BagNetException(where + e.getMessage());
         }
-        Map<String, SafetensorsWriter.Tensor> out = new LinkedHashMap<>();
         for (String name : architecture.tensorShapes().keySet()) {
-            TorchCheckpoint.Tensor t = tensors.get(name);
-            if (!t.dtype().startsWith("float") && !t.dtype().equals("bfloat16")) {
-                throw new BagNetException(where + "tensor '" + name + "' has dtype " + t.dtype()
-                        + ", not floating point");
+            String dtype = tensors.get(name).dtype();
+            if (!dtype.startsWith("float") && !dtype.equals("bfloat16")) {
+                throw new BagNetException(where + "tensor '" + name + "' has dtype " + dtype + ", not floating point");
             }
-            for (float v : t.values()) {
-                if (!Float.isFinite(v)) {
-                    throw new BagNetException(where + "tensor '" + name + "' has non-finite values");
-                }
-            }
-            out.put(name, new SafetensorsWriter.Tensor(t.shape(), t.values()));
         }
         Map<String, String> metadata = new LinkedHashMap<>(architecture.toMetadata());
         if (architecture.inChannels() == 3 && architecture.numClasses() == 1000) {
@@ -84,30 +128,26 @@ public final class CheckpointConverter {
             }
             metadata.put(Labels.METADATA_KEY, String.join("\n", labels));
         }
-        return new Converted(architecture, metadata, out);
+        return new Converted(checkpoint, originalNames, architecture, metadata);
     }
 
-    /** The model file bytes of a checkpoint: what {@link SafetensorsWriter} writes for {@link #convert}. */
-    public static byte[] toSafetensors(Path checkpoint) {
-        Converted c = convert(checkpoint, null, null);
-        return SafetensorsWriter.toBytes(c.metadata(), c.tensors());
-    }
-
-    /** Names as torchvision loads them: old DenseNet layer names renamed. */
-    private static Map<String, TorchCheckpoint.Tensor> renamed(Map<String, TorchCheckpoint.Tensor> tensors) {
-        Map<String, TorchCheckpoint.Tensor> out = new LinkedHashMap<>();
-        for (Map.Entry<String, TorchCheckpoint.Tensor> e : tensors.entrySet()) {
+    /** Names as torchvision loads them: old DenseNet layer names renamed (the file's names kept in {@code original}). */
+    private static Map<String, TorchCheckpoint.Entry> renamed(Map<String, TorchCheckpoint.Entry> tensors,
+            Map<String, String> original) {
+        Map<String, TorchCheckpoint.Entry> out = new LinkedHashMap<>();
+        for (Map.Entry<String, TorchCheckpoint.Entry> e : tensors.entrySet()) {
             Matcher m = OLD_DENSE_LAYER.matcher(e.getKey());
             String name = m.matches() ? m.group(1) + m.group(2) : e.getKey();
             if (out.put(name, e.getValue()) != null) {
                 throw new BagNetException("tensor '" + name + "' is in the checkpoint under its old and its new name");
             }
+            original.put(name, e.getKey());
         }
         return out;
     }
 
     /** Every architecture the checkpoint could be: its BagNet reading, and each torchvision preset adapted. */
-    private static List<Architecture> candidates(Map<String, TorchCheckpoint.Tensor> tensors) {
+    private static List<Architecture> candidates(Map<String, TorchCheckpoint.Entry> tensors) {
         List<Architecture> all = new ArrayList<>();
         if (tensors.containsKey("conv2.weight")) {
             all.add(bagNet(tensors)); // only a BagNet's stem has a second convolution: its problems are the news
@@ -125,7 +165,7 @@ public final class CheckpointConverter {
     }
 
     /** The first candidate whose tensors are exactly the checkpoint's (num_batches_tracked aside). */
-    private static Architecture matching(List<Architecture> candidates, Map<String, TorchCheckpoint.Tensor> tensors) {
+    private static Architecture matching(List<Architecture> candidates, Map<String, TorchCheckpoint.Entry> tensors) {
         Map<String, int[]> held = new LinkedHashMap<>();
         tensors.forEach((name, t) -> {
             if (!name.endsWith("num_batches_tracked")) {
@@ -165,7 +205,7 @@ public final class CheckpointConverter {
     }
 
     /** A preset with the checkpoint's input channels and classes (a fine-tuned model keeps the rest). */
-    private static Architecture adapted(Architecture preset, Map<String, TorchCheckpoint.Tensor> tensors) {
+    private static Architecture adapted(Architecture preset, Map<String, TorchCheckpoint.Entry> tensors) {
         int in = firstConvolution(tensors);
         int classes = classes(tensors);
         if (in < 1 || classes < 1) {
@@ -183,8 +223,8 @@ public final class CheckpointConverter {
     }
 
     /** Input channels: axis 1 of the first 4-d weight, or 0 without one. */
-    private static int firstConvolution(Map<String, TorchCheckpoint.Tensor> tensors) {
-        for (Map.Entry<String, TorchCheckpoint.Tensor> e : tensors.entrySet()) {
+    private static int firstConvolution(Map<String, TorchCheckpoint.Entry> tensors) {
+        for (Map.Entry<String, TorchCheckpoint.Entry> e : tensors.entrySet()) {
             if (e.getKey().endsWith("weight") && e.getValue().shape().length == 4) {
                 return e.getValue().shape()[1];
             }
@@ -193,9 +233,9 @@ public final class CheckpointConverter {
     }
 
     /** Classes: axis 0 of the last 2-d weight, or 0 without one. */
-    private static int classes(Map<String, TorchCheckpoint.Tensor> tensors) {
+    private static int classes(Map<String, TorchCheckpoint.Entry> tensors) {
         int classes = 0;
-        for (Map.Entry<String, TorchCheckpoint.Tensor> e : tensors.entrySet()) {
+        for (Map.Entry<String, TorchCheckpoint.Entry> e : tensors.entrySet()) {
             if (e.getKey().endsWith("weight") && e.getValue().shape().length == 2) {
                 classes = e.getValue().shape()[0];
             }
@@ -204,7 +244,7 @@ public final class CheckpointConverter {
     }
 
     /** A BagNet read off its tensors' shapes: stem, stage widths and block counts, 3x3 blocks, classes. */
-    private static BagNetConfig bagNet(Map<String, TorchCheckpoint.Tensor> tensors) {
+    private static BagNetConfig bagNet(Map<String, TorchCheckpoint.Entry> tensors) {
         int[] stem = shape(tensors, "conv1.weight", 4);
         int classes = shape(tensors, "fc.weight", 2)[0];
         TreeMap<Integer, TreeSet<Integer>> blocksOf = new TreeMap<>();
@@ -248,8 +288,8 @@ public final class CheckpointConverter {
         return custom;
     }
 
-    private static int[] shape(Map<String, TorchCheckpoint.Tensor> tensors, String name, int dims) {
-        TorchCheckpoint.Tensor t = tensors.get(name);
+    private static int[] shape(Map<String, TorchCheckpoint.Entry> tensors, String name, int dims) {
+        TorchCheckpoint.Entry t = tensors.get(name);
         if (t == null) {
             throw new BagNetException("no tensor '" + name + "'");
         }

@@ -3,6 +3,7 @@ package org.bagnet4j.weights;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Map;
+import java.util.function.Function;
 
 import org.bagnet4j.Architecture;
 import org.bagnet4j.BagNetException;
@@ -10,21 +11,28 @@ import org.bagnet4j.BagNetException;
 /**
  * A converted model of any family: a safetensors file whose metadata holds the architecture and whose tensors are
  * exactly the PyTorch state_dict of that architecture (float32, original names and shapes, no num_batches_tracked).
- * Opening checks every name, shape and dtype before any weight is read. A PyTorch checkpoint is converted in
- * memory on opening ({@link CheckpointConverter}), as {@code bagnet4j convert} would write it.
+ * Opening checks every name, shape and dtype before any weight is read. A PyTorch checkpoint is read as
+ * {@code bagnet4j convert} would write it ({@link CheckpointConverter}), tensor by tensor.
  */
 public final class ModelFile implements AutoCloseable {
-    private final SafetensorsFile file;
     private final Architecture config;
+    private final Map<String, String> metadata;
+    private final Function<String, float[]> tensors;
+    private final Runnable close;
 
-    private ModelFile(SafetensorsFile file, Architecture config) {
-        this.file = file;
+    private ModelFile(Architecture config, Map<String, String> metadata, Function<String, float[]> tensors,
+            Runnable close) {
         this.config = config;
+        this.metadata = metadata;
+        this.tensors = tensors;
+        this.close = close;
     }
 
     public static ModelFile open(Path path) {
         if (TorchCheckpoint.recognizes(path)) {
-            return of(CheckpointConverter.toSafetensors(path), path.getFileName().toString());
+            // Each tensor is read from the checkpoint when the model packs it: the weights are never held twice.
+            CheckpointConverter.Converted c = CheckpointConverter.convert(path, null, null);
+            return new ModelFile(c.architecture(), c.metadata(), c::values, c::close);
         }
         return validate(SafetensorsFile.open(path));
     }
@@ -66,7 +74,7 @@ public final class ModelFile implements AutoCloseable {
                             + config.name() + " config)");
                 }
             }
-            return new ModelFile(file, config);
+            return new ModelFile(config, file.metadata(), file::readFloats, file::close);
         } catch (RuntimeException e) {
             file.close();
             throw e;
@@ -78,16 +86,16 @@ public final class ModelFile implements AutoCloseable {
     }
 
     public Map<String, String> metadata() {
-        return file.metadata();
+        return metadata;
     }
 
     /** The values of a state_dict tensor, C order. */
     public float[] tensor(String name) {
-        return file.readFloats(name);
+        return tensors.apply(name);
     }
 
     @Override
     public void close() {
-        file.close();
+        close.run();
     }
 }

@@ -1,6 +1,5 @@
 package org.bagnet4j.weights;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
@@ -11,6 +10,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.Function;
 
 import org.bagnet4j.BagNetException;
 
@@ -24,26 +24,23 @@ public final class SafetensorsWriter {
     }
 
     public static void write(Path path, Map<String, String> metadata, Map<String, Tensor> tensors) {
-        try (OutputStream out = Files.newOutputStream(path)) {
-            write(out, metadata, tensors);
-        } catch (IOException e) {
-            throw new BagNetException("cannot write " + path + ": " + BagNetException.reason(e));
-        }
+        Map<String, int[]> shapes = new LinkedHashMap<>();
+        tensors.forEach((name, t) -> {
+            if (t.values().length != count(t.shape())) { // before the file is created
+                throw new BagNetException("tensor '" + name + "' has " + t.values().length + " values for shape "
+                        + Arrays.toString(t.shape()));
+            }
+            shapes.put(name, t.shape());
+        });
+        write(path, metadata, shapes, name -> tensors.get(name).values());
     }
 
-    /** The file's bytes, in memory. */
-    public static byte[] toBytes(Map<String, String> metadata, Map<String, Tensor> tensors) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        try {
-            write(out, metadata, tensors);
-        } catch (IOException e) {
-            throw new IllegalStateException(e); // a byte array does not fail
-        }
-        return out.toByteArray();
-    }
-
-    private static void write(OutputStream out, Map<String, String> metadata, Map<String, Tensor> tensors)
-            throws IOException {
+    /**
+     * Writes the tensors {@code shapes} names, in its order, asking {@code values} for each one's values only when
+     * it is written: a large model need not be held whole.
+     */
+    public static void write(Path path, Map<String, String> metadata, Map<String, int[]> shapes,
+            Function<String, float[]> values) {
         StringBuilder header = new StringBuilder("{");
         if (!metadata.isEmpty()) {
             header.append("\"__metadata__\":{");
@@ -55,16 +52,10 @@ public final class SafetensorsWriter {
             header.append('}');
         }
         long offset = 0;
-        Map<String, Long> begins = new LinkedHashMap<>();
-        for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
-            long count = Arrays.stream(e.getValue().shape()).asLongStream().reduce(1, (a, b) -> a * b);
-            if (count != e.getValue().values().length) {
-                throw new BagNetException("tensor '" + e.getKey() + "' has " + e.getValue().values().length
-                        + " values for shape " + Arrays.toString(e.getValue().shape()));
-            }
-            begins.put(e.getKey(), offset);
+        for (Map.Entry<String, int[]> e : shapes.entrySet()) {
+            long count = count(e.getValue());
             header.append(header.length() > 1 ? "," : "").append(Json.quote(e.getKey()))
-                    .append(":{\"dtype\":\"F32\",\"shape\":").append(Arrays.toString(e.getValue().shape()).replace(" ", ""))
+                    .append(":{\"dtype\":\"F32\",\"shape\":").append(Arrays.toString(e.getValue()).replace(" ", ""))
                     .append(",\"data_offsets\":[").append(offset).append(',').append(offset + 4 * count).append("]}");
             offset += 4 * count;
         }
@@ -72,13 +63,25 @@ public final class SafetensorsWriter {
         int unpadded = header.toString().getBytes(StandardCharsets.UTF_8).length;
         header.append(" ".repeat((8 - unpadded % 8) % 8)); // keeps the data 8-byte aligned
         byte[] headerBytes = header.toString().getBytes(StandardCharsets.UTF_8);
-        ByteBuffer length = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(headerBytes.length);
-        out.write(length.array());
-        out.write(headerBytes);
-        for (Tensor t : tensors.values()) {
-            ByteBuffer data = ByteBuffer.allocate(4 * t.values().length).order(ByteOrder.LITTLE_ENDIAN);
-            data.asFloatBuffer().put(t.values());
-            out.write(data.array());
+        try (OutputStream out = Files.newOutputStream(path)) {
+            out.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(headerBytes.length).array());
+            out.write(headerBytes);
+            for (Map.Entry<String, int[]> e : shapes.entrySet()) {
+                float[] v = values.apply(e.getKey());
+                if (v.length != count(e.getValue())) {
+                    throw new BagNetException("tensor '" + e.getKey() + "' has " + v.length + " values for shape "
+                            + Arrays.toString(e.getValue()));
+                }
+                ByteBuffer data = ByteBuffer.allocate(4 * v.length).order(ByteOrder.LITTLE_ENDIAN);
+                data.asFloatBuffer().put(v);
+                out.write(data.array());
+            }
+        } catch (IOException e) {
+            throw new BagNetException("cannot write " + path + ": " + BagNetException.reason(e));
         }
+    }
+
+    private static long count(int[] shape) {
+        return Arrays.stream(shape).asLongStream().reduce(1, (a, b) -> a * b);
     }
 }

@@ -1,5 +1,6 @@
 package org.bagnet4j.weights;
 
+import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
 import java.math.BigInteger;
@@ -10,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -27,7 +29,7 @@ import org.bagnet4j.BagNetException;
  * converted to float32. A {@code {"state_dict": ...}} or {@code {"model": ...}} wrapper and a {@code module.}
  * prefix are taken off.
  */
-public final class TorchCheckpoint {
+public final class TorchCheckpoint implements AutoCloseable {
     /** The legacy format's first pickle: this number. */
     private static final BigInteger LEGACY_MAGIC = new BigInteger("1950a86a20f9469cfc6c", 16);
     private static final long LEGACY_PROTOCOL = 1001;
@@ -57,7 +59,29 @@ public final class TorchCheckpoint {
         }
     }
 
-    private TorchCheckpoint() {
+    /** A state_dict tensor before its values are read: its dtype in the file and its shape. */
+    public record Entry(String dtype, int[] shape) {
+    }
+
+    /** Where a tensor's elements are: a view into a storage. */
+    private record View(Unpickler.TensorView view, Storage storage, int[] shape) {
+    }
+
+    /** The container's parts: the unpickled root, each storage's bytes, and what to close. */
+    private record Opened(Object root, long fileSize, Function<Storage, ByteBuffer> data, Closeable resource) {
+    }
+
+    private final String where;
+    private final Map<String, View> views;
+    private final Function<Storage, ByteBuffer> data;
+    private final Closeable resource;
+
+    private TorchCheckpoint(String where, Map<String, View> views, Function<Storage, ByteBuffer> data,
+            Closeable resource) {
+        this.where = where;
+        this.views = views;
+        this.data = data;
+        this.resource = resource;
     }
 
     /** Whether a file starts like a PyTorch checkpoint: a zip, or the legacy format's pickled magic number. */
@@ -74,11 +98,72 @@ public final class TorchCheckpoint {
                 || (head[0] & 0xff) == 0x80 && head[2] == (byte) 0x8a && head[3] == 10;
     }
 
-    /** The tensors of a checkpoint by name, in the file's order; every problem one line naming the file. */
-    public static Map<String, Tensor> read(Path file) {
+    /**
+     * Opens a checkpoint: its pickle is read and checked, its tensors' names, dtypes and shapes known; values are
+     * read tensor by tensor ({@link #values}), so that a large checkpoint is never held twice. Close it when done.
+     */
+    public static TorchCheckpoint open(Path file) {
         String where = file.getFileName() + ": ";
+        return failingInOneLine(where, () -> {
+            Opened opened = isZip(file) ? openZip(file) : openLegacy(file);
+            try {
+                return new TorchCheckpoint(where, stateDict(opened.root(), opened.fileSize()), opened.data(),
+                        opened.resource());
+            } catch (RuntimeException e) {
+                opened.resource().close();
+                throw e;
+            }
+        });
+    }
+
+    /** Every tensor of a checkpoint by name, in the file's order, with its values. */
+    public static Map<String, Tensor> read(Path file) {
+        try (TorchCheckpoint checkpoint = open(file)) {
+            Map<String, Tensor> out = new LinkedHashMap<>();
+            checkpoint.entries().forEach((name, e) -> out.put(name, new Tensor(e.dtype(), e.shape(),
+                    checkpoint.values(name))));
+            return out;
+        }
+    }
+
+    /** The state_dict's tensors, in the file's order: unwrapped, names without a module. prefix. */
+    public Map<String, Entry> entries() {
+        Map<String, Entry> out = new LinkedHashMap<>();
+        views.forEach((name, v) -> out.put(name, new Entry(v.storage().dtype(), v.shape().clone())));
+        return out;
+    }
+
+    /** The file's name, for messages. */
+    public String name() {
+        return where.substring(0, where.length() - 2);
+    }
+
+    /** A tensor's elements, in C order, as float32. */
+    public float[] values(String name) {
+        View v = views.get(name);
+        if (v == null) {
+            throw new BagNetException(where + "no tensor '" + name + "'");
+        }
+        return failingInOneLine(where, () -> values(name, v, data.apply(v.storage())));
+    }
+
+    @Override
+    public void close() {
         try {
-            return stateDict(isZip(file) ? readZip(file) : readLegacy(file));
+            resource.close();
+        } catch (IOException e) {
+            // Read-only: nothing is lost when closing fails.
+        }
+    }
+
+    private interface Reading<T> {
+        T run() throws IOException;
+    }
+
+    /** Runs a step, every problem a BagNetException naming the file, in one line. */
+    private static <T> T failingInOneLine(String where, Reading<T> step) {
+        try {
+            return step.run();
         } catch (BagNetException e) {
             throw new BagNetException(where + e.getMessage());
         } catch (IOException e) {
@@ -95,9 +180,10 @@ public final class TorchCheckpoint {
         }
     }
 
-    /** What the pickle holds, with each tensor's values read from its storage entry. */
-    private static Map<Object, Object> readZip(Path file) throws IOException {
-        try (ZipFile zip = new ZipFile(file.toFile())) {
+    /** The zip format: data.pkl, and one entry per storage under data/, read when a tensor needs it. */
+    private static Opened openZip(Path file) throws IOException {
+        ZipFile zip = new ZipFile(file.toFile());
+        try {
             long fileSize = Files.size(file);
             String prefix = null;
             for (ZipEntry e : zip.stream().toList()) {
@@ -125,15 +211,19 @@ public final class TorchCheckpoint {
             ByteBuffer pickle = ByteBuffer.wrap(entry(zip, zip.getEntry(prefix + "data.pkl"), MAX_PICKLE_BYTES));
             Object root = Unpickler.read(pickle, id -> storage(id, 5));
             String dataPrefix = prefix + "data/";
-            return materialize(root, fileSize, s -> {
+            return new Opened(root, fileSize, s -> {
                 ZipEntry e = zip.getEntry(dataPrefix + s.key());
                 if (e == null) {
                     throw new BagNetException("storage '" + s.key() + "' has no zip entry");
                 }
                 return ByteBuffer.wrap(entry(zip, e, Integer.MAX_VALUE - 8)).order(byteOrder);
-            });
+            }, zip);
+        } catch (IOException | RuntimeException e) {
+            zip.close();
+            throw e;
         }
     }
+
 
     private static byte[] entry(ZipFile zip, ZipEntry e, long max) {
         if (e.getSize() > max) {
@@ -150,11 +240,28 @@ public final class TorchCheckpoint {
         }
     }
 
+    private static Object noStorage(Unpickler.Tuple id) {
+        throw new BagNetException("a storage where a legacy header belongs");
+    }
+    private static Storage storage(Unpickler.Tuple id, int size) {
+        if (id.items().size() != size || !"storage".equals(id.get(0))
+                || !(id.get(1) instanceof Unpickler.Global(String type)) || !(id.get(2) instanceof String key)
+                || !(id.get(4) instanceof Long elements) || elements < 0) {
+            throw new BagNetException("a persistent id that is not a storage");
+        }
+        String dtype = DTYPES.get(type);
+        if (dtype == null) {
+            throw new BagNetException("a storage of type " + type);
+        }
+        return new Storage(dtype, key, elements);
+    }
+
     /**
      * The legacy format: pickles of the magic number, the protocol version and the system's facts, then the
-     * object, then the list of storage keys; then each storage as an 8-byte element count and its raw bytes.
+     * object, then the list of storage keys; then each storage as an 8-byte element count and its raw bytes. The
+     * file is mapped, so a storage's bytes are read where they lie.
      */
-    private static Map<Object, Object> readLegacy(Path file) throws IOException {
+    private static Opened openLegacy(Path file) throws IOException {
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
             if (channel.size() > Integer.MAX_VALUE) {
                 throw new BagNetException("a legacy checkpoint larger than 2 GB (save it again with torch >= 1.6)");
@@ -197,74 +304,62 @@ public final class TorchCheckpoint {
                 data.put(s.key(), bytes.slice(bytes.position(), length).order(order));
                 bytes.position(bytes.position() + length);
             }
-            return materialize(root, channel.size(), s -> {
+            return new Opened(root, channel.size(), s -> {
                 ByteBuffer b = data.get(s.key());
                 if (b == null) {
                     throw new BagNetException("storage '" + s.key() + "' is missing from the file");
                 }
                 return b;
-            });
+            }, () -> { }); // the mapping outlives the channel and goes with the buffer
         }
-    }
-
-    private static Object noStorage(Unpickler.Tuple id) {
-        throw new BagNetException("a storage where a legacy header belongs");
-    }
-
-    /** ('storage', StorageClass, key, location, numel[, view]): the storage, checked (any device is fine). */
-    private static Storage storage(Unpickler.Tuple id, int size) {
-        if (id.items().size() != size || !"storage".equals(id.get(0))
-                || !(id.get(1) instanceof Unpickler.Global(String type)) || !(id.get(2) instanceof String key)
-                || !(id.get(4) instanceof Long elements) || elements < 0) {
-            throw new BagNetException("a persistent id that is not a storage");
-        }
-        String dtype = DTYPES.get(type);
-        if (dtype == null) {
-            throw new BagNetException("a storage of type " + type);
-        }
-        return new Storage(dtype, key, elements);
     }
 
     /**
-     * The unpickled dict with each tensor view replaced by its values, in it and in the dicts it holds (a
-     * wrapper's state_dict); deeper dicts are left as they are.
+     * The state_dict's tensor views by name: unwrapped ({"state_dict": ...}, {"model": ...}), names without a
+     * module. prefix, every value a tensor view whose shape is checked, and all of them together no more elements
+     * than the file has bytes (views that repeat a storage's elements, e.g. stride 0, must not blow up memory).
      */
-    private static Map<Object, Object> materialize(Object root, long fileSize, Function<Storage, ByteBuffer> data) {
-        return materialize(root, data, new HashMap<>(), new long[] {fileSize + MIN_ELEMENT_BUDGET}, true);
-    }
-
-    /** @param budget elements that may still be made: views repeating a storage's elements must not blow up */
-    private static Map<Object, Object> materialize(Object root, Function<Storage, ByteBuffer> data,
-            Map<Storage, ByteBuffer> cache, long[] budget, boolean top) {
-        if (!(root instanceof Map<?, ?> map)) {
+    private static Map<String, View> stateDict(Object root, long fileSize) {
+        if (!(root instanceof Map<?, ?> dict)) {
             throw new BagNetException("the checkpoint holds no dict of tensors");
         }
-        Map<Object, Object> out = new LinkedHashMap<>();
-        for (Map.Entry<?, ?> e : map.entrySet()) {
-            Object v = e.getValue();
-            if (v instanceof Unpickler.TensorView t) {
-                Storage s = t.storage() instanceof Storage st ? st : null;
-                if (s == null) {
-                    throw new BagNetException("tensor '" + e.getKey() + "' has no storage");
-                }
-                v = values(String.valueOf(e.getKey()), t, s, cache.computeIfAbsent(s, data), budget);
-            } else if (v instanceof Map<?, ?> && top) {
-                v = materialize(v, data, cache, budget, false);
+        for (String wrapper : List.of("state_dict", "model")) {
+            if (dict.get(wrapper) instanceof Map<?, ?> inner) {
+                dict = inner;
+                break;
             }
-            out.put(e.getKey(), v);
+        }
+        Map<String, View> out = new LinkedHashMap<>();
+        long budget = fileSize + MIN_ELEMENT_BUDGET;
+        for (Map.Entry<?, ?> e : dict.entrySet()) {
+            if (!(e.getKey() instanceof String key)) {
+                throw new BagNetException("a state_dict entry whose name is not a string");
+            }
+            if (!(e.getValue() instanceof Unpickler.TensorView t) || !(t.storage() instanceof Storage s)) {
+                throw new BagNetException("state_dict entry '" + key + "' is not a tensor");
+            }
+            String name = key.startsWith("module.") ? key.substring("module.".length()) : key;
+            int[] shape = shape(name, t);
+            budget -= Arrays.stream(shape).asLongStream().reduce(1, (a, b) -> a * b);
+            if (budget < 0) {
+                throw new BagNetException("its tensors hold more elements than the file has bytes (views "
+                        + "repeating a storage's elements, e.g. stride 0)");
+            }
+            if (out.put(name, new View(t, s, shape)) != null) {
+                throw new BagNetException("tensor '" + name + "' appears twice (with and without 'module.')");
+            }
         }
         return out;
     }
 
-    /** A view's elements, in C order, as float32. */
-    private static Tensor values(String name, Unpickler.TensorView t, Storage s, ByteBuffer data, long[] budget) {
+    /** A view's shape, checked: as many strides as sizes, fewer than 2^31 elements. */
+    private static int[] shape(String name, Unpickler.TensorView t) {
         int rank = t.shape().length;
         if (t.stride().length != rank) {
             throw new BagNetException("tensor '" + name + "' has " + rank + " sizes but " + t.stride().length
                     + " strides");
         }
         long count = 1;
-        long last = t.offset();
         int[] shape = new int[rank];
         for (int d = 0; d < rank; d++) {
             if (t.shape()[d] > Integer.MAX_VALUE || t.stride()[d] > Integer.MAX_VALUE) {
@@ -275,24 +370,32 @@ public final class TorchCheckpoint {
             if (count > Integer.MAX_VALUE - 8) {
                 throw new BagNetException("tensor '" + name + "' has more than 2^31 elements");
             }
+        }
+        return shape;
+    }
+
+    /** A view's elements, in C order, as float32, after checking that they lie inside the storage. */
+    private static float[] values(String name, View v, ByteBuffer data) {
+        Unpickler.TensorView t = v.view();
+        int[] shape = v.shape();
+        long count = 1;
+        long last = t.offset();
+        for (int d = 0; d < shape.length; d++) {
+            count *= shape[d];
             last += Math.max(0, shape[d] - 1) * t.stride()[d];
         }
-        long available = data.capacity() / s.elementSize();
-        if (count > 0 && last >= Math.min(available, s.elements())) {
+        Storage s = v.storage();
+        long available = Math.min(data.capacity() / s.elementSize(), s.elements());
+        if (count > 0 && last >= available) {
             throw new BagNetException("tensor '" + name + "' reaches element " + last + " of a storage of "
-                    + Math.min(available, s.elements()));
-        }
-        budget[0] -= count;
-        if (budget[0] < 0) {
-            throw new BagNetException("its tensors hold more elements than the file has bytes (views repeating "
-                    + "a storage's elements, e.g. stride 0)");
+                    + available);
         }
         float[] values = new float[(int) count];
-        int[] index = new int[rank];
+        int[] index = new int[shape.length];
         long at = t.offset();
         for (int i = 0; i < values.length; i++) {
             values[i] = element(data, s.dtype(), (int) at * s.elementSize());
-            for (int d = rank - 1; d >= 0; d--) { // the next index in C order, and its element
+            for (int d = shape.length - 1; d >= 0; d--) { // the next index in C order, and its element
                 if (++index[d] < shape[d]) {
                     at += t.stride()[d];
                     break;
@@ -301,7 +404,7 @@ public final class TorchCheckpoint {
                 index[d] = 0;
             }
         }
-        return new Tensor(s.dtype(), shape, values);
+        return values;
     }
 
     private static float element(ByteBuffer b, String dtype, int at) {
@@ -316,30 +419,5 @@ public final class TorchCheckpoint {
             case "int8" -> b.get(at);
             default -> b.get(at) & 0xff; // uint8, bool
         };
-    }
-
-    /** The state_dict: unwrapped, names without a module. prefix, every value a tensor. */
-    private static Map<String, Tensor> stateDict(Map<Object, Object> root) {
-        Map<?, ?> dict = root;
-        for (String wrapper : List.of("state_dict", "model")) {
-            if (dict.get(wrapper) instanceof Map<?, ?> inner) {
-                dict = inner;
-                break;
-            }
-        }
-        Map<String, Tensor> out = new LinkedHashMap<>();
-        for (Map.Entry<?, ?> e : dict.entrySet()) {
-            if (!(e.getKey() instanceof String key)) {
-                throw new BagNetException("a state_dict entry whose name is not a string");
-            }
-            if (!(e.getValue() instanceof Tensor tensor)) {
-                throw new BagNetException("state_dict entry '" + key + "' is not a tensor");
-            }
-            String name = key.startsWith("module.") ? key.substring("module.".length()) : key;
-            if (out.put(name, tensor) != null) {
-                throw new BagNetException("tensor '" + name + "' appears twice (with and without 'module.')");
-            }
-        }
-        return out;
     }
 }

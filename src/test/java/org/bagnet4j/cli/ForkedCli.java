@@ -17,8 +17,16 @@ final class ForkedCli {
 
     /** Runs the CLI in {@code workingDirectory}; returns stdout and stderr together, after checking it succeeded. */
     static String run(Path workingDirectory, String... args) throws IOException, InterruptedException {
+        return run(workingDirectory, List.of(), args);
+    }
+
+    /** {@link #run(Path, String...)} in a JVM with these options (e.g. -Xmx300m). */
+    static String run(Path workingDirectory, List<String> jvmOptions, String... args)
+            throws IOException, InterruptedException {
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
-                .toString(), "--add-modules", "jdk.incubator.vector", "-cp",
+                .toString()));
+        command.addAll(jvmOptions);
+        command.addAll(List.of("--add-modules", "jdk.incubator.vector", "-cp",
                 Path.of("target", "classes").toAbsolutePath().toString(), Main.class.getName()));
         command.addAll(List.of(args));
         Process p = new ProcessBuilder(command).directory(workingDirectory.toFile()).redirectErrorStream(true).start();
