@@ -46,8 +46,8 @@ final class InfoCommand {
                 Path path = ArgumentPath.of(options.positional().getFirst());
                 try (ModelFile file = ModelFile.open(path)) {
                     architecture = file.architecture();
+                    source = path + ", " + file.format();
                 }
-                source = path.toString();
             }
         }
         out.printf(Locale.ROOT, "model:            %s (%s)%n", printable(architecture.name()), printable(source));

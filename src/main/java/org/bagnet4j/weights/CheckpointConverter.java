@@ -11,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -61,6 +62,16 @@ public final class CheckpointConverter {
 
         public Map<String, String> metadata() {
             return metadata;
+        }
+
+        /** "PyTorch checkpoint (zip format), float16 weights read as float32", for info. */
+        public String format() {
+            Set<String> dtypes = new TreeSet<>();
+            architecture.tensorShapes().keySet().forEach(n -> dtypes.add(checkpoint.entries().get(
+                    originalNames.get(n)).dtype()));
+            String kinds = String.join(" and ", dtypes);
+            return "PyTorch checkpoint (" + checkpoint.format() + " format), " + kinds
+                    + (kinds.equals("float32") ? "" : " weights read as float32");
         }
 
         /** A tensor of {@link Architecture#tensorShapes()}, as float32 values, checked to be finite. */

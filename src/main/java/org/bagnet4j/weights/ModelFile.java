@@ -19,20 +19,22 @@ public final class ModelFile implements AutoCloseable {
     private final Map<String, String> metadata;
     private final Function<String, float[]> tensors;
     private final Runnable close;
+    private final String format;
 
     private ModelFile(Architecture config, Map<String, String> metadata, Function<String, float[]> tensors,
-            Runnable close) {
+            Runnable close, String format) {
         this.config = config;
         this.metadata = metadata;
         this.tensors = tensors;
         this.close = close;
+        this.format = format;
     }
 
     public static ModelFile open(Path path) {
         if (TorchCheckpoint.recognizes(path)) {
             // Each tensor is read from the checkpoint when the model packs it: the weights are never held twice.
             CheckpointConverter.Converted c = CheckpointConverter.convert(path, null, null);
-            return new ModelFile(c.architecture(), c.metadata(), c::values, c::close);
+            return new ModelFile(c.architecture(), c.metadata(), c::values, c::close, c.format());
         }
         return validate(SafetensorsFile.open(path));
     }
@@ -74,7 +76,7 @@ public final class ModelFile implements AutoCloseable {
                             + config.name() + " config)");
                 }
             }
-            return new ModelFile(config, file.metadata(), file::readFloats, file::close);
+            return new ModelFile(config, file.metadata(), file::readFloats, file::close, "safetensors, float32");
         } catch (RuntimeException e) {
             file.close();
             throw e;
@@ -87,6 +89,11 @@ public final class ModelFile implements AutoCloseable {
 
     public Map<String, String> metadata() {
         return metadata;
+    }
+
+    /** What the file is, and the weights' dtype in it: "safetensors, float32", "PyTorch checkpoint (zip), ...". */
+    public String format() {
+        return format;
     }
 
     /** The values of a state_dict tensor, C order. */

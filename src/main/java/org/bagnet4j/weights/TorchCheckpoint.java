@@ -68,17 +68,20 @@ public final class TorchCheckpoint implements AutoCloseable {
     }
 
     /** The container's parts: the unpickled root, each storage's bytes, and what to close. */
-    private record Opened(Object root, long fileSize, Function<Storage, ByteBuffer> data, Closeable resource) {
+    private record Opened(String format, Object root, long fileSize, Function<Storage, ByteBuffer> data,
+            Closeable resource) {
     }
 
     private final String where;
+    private final String format;
     private final Map<String, View> views;
     private final Function<Storage, ByteBuffer> data;
     private final Closeable resource;
 
-    private TorchCheckpoint(String where, Map<String, View> views, Function<Storage, ByteBuffer> data,
+    private TorchCheckpoint(String where, String format, Map<String, View> views, Function<Storage, ByteBuffer> data,
             Closeable resource) {
         this.where = where;
+        this.format = format;
         this.views = views;
         this.data = data;
         this.resource = resource;
@@ -107,7 +110,8 @@ public final class TorchCheckpoint implements AutoCloseable {
         return failingInOneLine(where, () -> {
             Opened opened = isZip(file) ? openZip(file) : openLegacy(file);
             try {
-                return new TorchCheckpoint(where, stateDict(opened.root(), opened.fileSize()), opened.data(),
+                return new TorchCheckpoint(where, opened.format(), stateDict(opened.root(), opened.fileSize()),
+                        opened.data(),
                         opened.resource());
             } catch (RuntimeException e) {
                 opened.resource().close();
@@ -131,6 +135,11 @@ public final class TorchCheckpoint implements AutoCloseable {
         Map<String, Entry> out = new LinkedHashMap<>();
         views.forEach((name, v) -> out.put(name, new Entry(v.storage().dtype(), v.shape().clone())));
         return out;
+    }
+
+    /** "zip" (torch >= 1.6) or "legacy". */
+    public String format() {
+        return format;
     }
 
     /** The file's name, for messages. */
@@ -211,7 +220,7 @@ public final class TorchCheckpoint implements AutoCloseable {
             ByteBuffer pickle = ByteBuffer.wrap(entry(zip, zip.getEntry(prefix + "data.pkl"), MAX_PICKLE_BYTES));
             Object root = Unpickler.read(pickle, id -> storage(id, 5));
             String dataPrefix = prefix + "data/";
-            return new Opened(root, fileSize, s -> {
+            return new Opened("zip", root, fileSize, s -> {
                 ZipEntry e = zip.getEntry(dataPrefix + s.key());
                 if (e == null) {
                     throw new BagNetException("storage '" + s.key() + "' has no zip entry");
@@ -304,7 +313,7 @@ public final class TorchCheckpoint implements AutoCloseable {
                 data.put(s.key(), bytes.slice(bytes.position(), length).order(order));
                 bytes.position(bytes.position() + length);
             }
-            return new Opened(root, channel.size(), s -> {
+            return new Opened("legacy", root, channel.size(), s -> {
                 ByteBuffer b = data.get(s.key());
                 if (b == null) {
                     throw new BagNetException("storage '" + s.key() + "' is missing from the file");

@@ -75,6 +75,20 @@ class ConvertCommandTest {
                 .hasSize(3);
     }
 
+    /** info says what a checkpoint holds: its format, and float16 weights read as float32. */
+    @Test
+    void infoSaysTheFormatAndTheWeightsDtype() throws Exception {
+        Path half = dir.resolve("tiny16.pth");
+        ReferenceFixtures.exec(List.of(ReferenceFixtures.python(), "-c", "import sys, torch; "
+                + "sd = torch.load(sys.argv[1], weights_only=True); torch.save({k: v.half() if v.is_floating_point() "
+                + "else v for k, v in sd.items()}, sys.argv[2])", ReferenceFixtures.file("tiny.pth.tar").toString(),
+                half.toString()));
+        assertThat(CommandsTest.cli("info", half.toString()).out()).startsWith("model:            custom ("
+                + half + ", PyTorch checkpoint (zip format), float16 weights read as float32)\n");
+        assertThat(CommandsTest.cli("info", ReferenceFixtures.file("tiny.pth.tar").toString()).out())
+                .contains("PyTorch checkpoint (legacy format), float32)");
+    }
+
     @Test
     void refusalsAreOneLine() throws Exception {
         Path out = dir.resolve("out.safetensors");

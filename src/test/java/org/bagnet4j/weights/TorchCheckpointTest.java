@@ -4,10 +4,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BiFunction;
+import java.util.zip.CRC32;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipFile;
+import java.util.zip.ZipOutputStream;
 
 import org.bagnet4j.BagNetException;
 import org.bagnet4j.ReferenceFixtures;
@@ -89,6 +96,77 @@ class TorchCheckpointTest {
     private static String stateDictName(String path) {
         String name = path.replaceFirst("^(state_dict|model)\\.", "");
         return name.startsWith("module.") ? name.substring("module.".length()) : name;
+    }
+
+    /**
+     * A zip checkpoint whose storages are big-endian (its byteorder entry says so; torch 1.13 cannot write one, so
+     * it is made from a little-endian one by swapping every float's bytes) reads as the original.
+     */
+    @Test
+    void bigEndianStoragesReadAsTheirLittleEndianOriginal() throws IOException {
+        Path original = ReferenceFixtures.checkpoints().resolve("zip-cuda.pth"); // float32 tensors only
+        Path big = dir.resolve("big-endian.pth");
+        rezip(original, big, ZipEntry.STORED, (name, bytes) -> {
+            if (!name.contains("/data/")) {
+                return bytes;
+            }
+            byte[] swapped = bytes.clone();
+            for (int i = 0; i + 4 <= swapped.length; i += 4) {
+                for (int j = 0; j < 4; j++) {
+                    swapped[i + j] = bytes[i + 3 - j];
+                }
+            }
+            return swapped;
+        }, "byteorder", "big");
+        Map<String, TorchCheckpoint.Tensor> expected = TorchCheckpoint.read(original);
+        Map<String, TorchCheckpoint.Tensor> read = TorchCheckpoint.read(big);
+        assertThat(read.keySet()).containsExactlyElementsOf(expected.keySet());
+        expected.forEach((name, t) -> assertThat(read.get(name).values()).as(name).isEqualTo(t.values()));
+    }
+
+    /** Compressed entries and storages shorter than their tensors are refused in one line. */
+    @Test
+    void lyingArchivesAreRefused() throws IOException {
+        Path original = ReferenceFixtures.checkpoints().resolve("zip-state_dict.pth");
+        Path deflated = dir.resolve("deflated.pth");
+        rezip(original, deflated, ZipEntry.DEFLATED, (name, bytes) -> bytes, null, null);
+        assertThatThrownBy(() -> TorchCheckpoint.read(deflated)).hasMessageStartingWith("deflated.pth: zip entry '")
+                .hasMessageEndingWith("' is compressed; torch.save stores its entries");
+        Path shortened = dir.resolve("short.pth");
+        rezip(original, shortened, ZipEntry.STORED, (name, bytes) -> name.endsWith("/data/0")
+                ? Arrays.copyOf(bytes, bytes.length / 2) : bytes, null, null);
+        assertThatThrownBy(() -> TorchCheckpoint.read(shortened)).hasMessageMatching(
+                "short\\.pth: tensor '.*' reaches element \\d+ of a storage of \\d+");
+    }
+
+    /** Copies a zip checkpoint entry by entry through {@code change}, with one more entry if named. */
+    private static void rezip(Path source, Path target, int method, BiFunction<String, byte[], byte[]> change,
+            String extraName, String extraText) throws IOException {
+        try (ZipFile in = new ZipFile(source.toFile());
+                ZipOutputStream out = new ZipOutputStream(Files.newOutputStream(target))) {
+            String prefix = null;
+            for (ZipEntry e : in.stream().toList()) {
+                prefix = e.getName().substring(0, e.getName().indexOf('/') + 1);
+                put(out, e.getName(), change.apply(e.getName(), in.getInputStream(e).readAllBytes()), method);
+            }
+            if (extraName != null) {
+                put(out, prefix + extraName, extraText.getBytes(StandardCharsets.US_ASCII), ZipEntry.STORED);
+            }
+        }
+    }
+
+    private static void put(ZipOutputStream out, String name, byte[] bytes, int method) throws IOException {
+        ZipEntry entry = new ZipEntry(name);
+        entry.setMethod(method);
+        if (method == ZipEntry.STORED) {
+            CRC32 crc = new CRC32();
+            crc.update(bytes);
+            entry.setSize(bytes.length);
+            entry.setCrc(crc.getValue());
+        }
+        out.putNextEntry(entry);
+        out.write(bytes);
+        out.closeEntry();
     }
 
     /** A pickle that would run os.system is refused by name, and the file it would create never appears. */
