@@ -36,28 +36,32 @@ final class ConvertCommand {
         }
         Path checkpoint = ArgumentPath.of(options.positional().get(0));
         Path output = ArgumentPath.of(options.positional().get(1));
-        if (Files.exists(output) && !options.has("force")) {
-            throw new UsageException(output + " exists; --force to overwrite it");
-        }
         if (Files.isDirectory(output)) {
             throw new UsageException(output + " is a folder");
+        }
+        if (Files.exists(output) && !options.has("force")) {
+            throw new UsageException(output + " exists; --force to overwrite it");
         }
         var labels = options.has("labels") ? CheckpointConverter.labels(ArgumentPath.of(options.required("labels")))
                 : null;
         long start = System.nanoTime();
         // Written beside the output, then moved: no half-written model file is ever left under its name.
-        Path temporary = output.resolveSibling(output.getFileName() + ".tmp");
+        Path temporary = null;
         Architecture architecture;
         try (CheckpointConverter.Converted c = CheckpointConverter.convert(checkpoint,
                 options.has("arch") ? options.required("arch") : null, labels)) {
             architecture = c.architecture();
+            Path folder = output.toAbsolutePath().getParent();
+            temporary = Files.createTempFile(folder, "." + output.getFileName(), ".tmp");
             SafetensorsWriter.write(temporary, c.metadata(), architecture.tensorShapes(), c::values);
             Files.move(temporary, output, StandardCopyOption.REPLACE_EXISTING);
         } catch (IOException e) {
             throw new BagNetException("cannot write " + output + ": " + BagNetException.reason(e));
         } finally {
             try {
-                Files.deleteIfExists(temporary);
+                if (temporary != null) {
+                    Files.deleteIfExists(temporary);
+                }
             } catch (IOException ignored) {
                 // Nothing more can be done; the message above says what failed.
             }

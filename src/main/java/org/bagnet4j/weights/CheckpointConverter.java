@@ -66,9 +66,9 @@ public final class CheckpointConverter {
 
         /** "PyTorch checkpoint (zip format), float16 weights read as float32", for info. */
         public String format() {
+            Map<String, TorchCheckpoint.Entry> entries = checkpoint.entries();
             Set<String> dtypes = new TreeSet<>();
-            architecture.tensorShapes().keySet().forEach(n -> dtypes.add(checkpoint.entries().get(
-                    originalNames.get(n)).dtype()));
+            architecture.tensorShapes().keySet().forEach(n -> dtypes.add(entries.get(originalNames.get(n)).dtype()));
             String kinds = String.join(" and ", dtypes);
             return "PyTorch checkpoint (" + checkpoint.format() + " format), " + kinds
                     + (kinds.equals("float32") ? "" : " weights read as float32");

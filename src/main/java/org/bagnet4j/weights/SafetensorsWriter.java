@@ -16,6 +16,8 @@ import org.bagnet4j.BagNetException;
 
 /** Writes float32 tensors and string metadata as a safetensors file. */
 public final class SafetensorsWriter {
+    /** Floats written at a time. */
+    private static final int CHUNK = 1 << 16;
     /** A tensor to write: C-order values and their shape. */
     public record Tensor(int[] shape, float[] values) {
     }
@@ -63,6 +65,7 @@ public final class SafetensorsWriter {
         int unpadded = header.toString().getBytes(StandardCharsets.UTF_8).length;
         header.append(" ".repeat((8 - unpadded % 8) % 8)); // keeps the data 8-byte aligned
         byte[] headerBytes = header.toString().getBytes(StandardCharsets.UTF_8);
+        ByteBuffer chunk = ByteBuffer.allocate(4 * CHUNK).order(ByteOrder.LITTLE_ENDIAN);
         try (OutputStream out = Files.newOutputStream(path)) {
             out.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(headerBytes.length).array());
             out.write(headerBytes);
@@ -72,9 +75,12 @@ public final class SafetensorsWriter {
                     throw new BagNetException("tensor '" + e.getKey() + "' has " + v.length + " values for shape "
                             + Arrays.toString(e.getValue()));
                 }
-                ByteBuffer data = ByteBuffer.allocate(4 * v.length).order(ByteOrder.LITTLE_ENDIAN);
-                data.asFloatBuffer().put(v);
-                out.write(data.array());
+                for (int from = 0; from < v.length; from += CHUNK) { // in chunks: no second copy of a large tensor
+                    int n = Math.min(CHUNK, v.length - from);
+                    chunk.clear();
+                    chunk.asFloatBuffer().put(v, from, n);
+                    out.write(chunk.array(), 0, 4 * n);
+                }
             }
         } catch (IOException e) {
             throw new BagNetException("cannot write " + path + ": " + BagNetException.reason(e));

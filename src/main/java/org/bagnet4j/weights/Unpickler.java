@@ -19,17 +19,20 @@ import org.bagnet4j.BagNetException;
 /**
  * A pickle reader for PyTorch state_dicts that runs nothing: it follows the opcodes that state_dicts use
  * (protocols 2 to 5) on plain Java values, and knows a short list of globals, each by what it means, never by
- * loading or calling anything. Any other opcode or global ends the read with one line naming it. Memory stays
- * within a small multiple of the pickle's length: every opcode makes at most one value, and every length read
- * from the pickle is checked against the bytes that remain.
+ * loading or calling anything. Any other opcode or global ends the read with one line naming it. Memory is
+ * bounded: at most {@link #MAX_VALUES} values are made or remembered, every length read from the pickle is
+ * checked against the bytes that remain, and dict keys must be plain values (a list as a key could hash forever).
  */
 final class Unpickler {
     /** Globals a state_dict needs, and nothing else. */
-    static final Set<String> ALLOWED = Set.of("collections.OrderedDict", "torch._utils._rebuild_tensor_v2",
+    private static final Set<String> ALLOWED = Set.of("collections.OrderedDict", "torch._utils._rebuild_tensor",
+            "torch._utils._rebuild_tensor_v2",
             "torch._utils._rebuild_parameter", "torch.FloatStorage", "torch.HalfStorage", "torch.BFloat16Storage",
             "torch.DoubleStorage", "torch.LongStorage", "torch.IntStorage", "torch.ShortStorage",
             "torch.CharStorage", "torch.ByteStorage", "torch.BoolStorage");
     private static final int MAX_MARKS = 10_000;
+    /** Values made or remembered by one pickle: a state_dict of thousands of tensors needs well under a million. */
+    static final int MAX_VALUES = 4_000_000;
     private static final int MAX_LONG_BYTES = 16;
 
     /** A module attribute the pickle names; only {@link #ALLOWED} ones exist. */
@@ -53,6 +56,7 @@ final class Unpickler {
     /** Stack heights at each MARK not yet consumed. */
     private final List<Integer> marks = new ArrayList<>();
     private final Map<Long, Object> memo = new HashMap<>();
+    private int values;
 
     /**
      * @param pickle the bytes from the pickle's first opcode on; left after its STOP
@@ -98,9 +102,11 @@ final class Unpickler {
                 case 0x8d -> push(text(length(8)));
                 case 'C' -> push(bytes(length(1)));
                 case 'B' -> push(bytes(length(4)));
-                case 'q' -> memo.put((long) u8(), top());
-                case 'r' -> memo.put(u32(), top());
-                case 0x94 -> memo.put((long) memo.size(), top());
+                case 'U' -> push(latin1(bytes(length(1)))); // Python 2's str, in files saved by old torch
+                case 'T' -> push(latin1(bytes(length(4))));
+                case 'q' -> remember(u8());
+                case 'r' -> remember(u32());
+                case 0x94 -> remember(memo.size());
                 case 'h' -> push(recall(u8()));
                 case 'j' -> push(recall(u32()));
                 case 'c' -> push(global(line() + "." + line()));
@@ -134,7 +140,7 @@ final class Unpickler {
                 case 'b' -> build(pop(), top());
                 case 's' -> {
                     Object value = pop();
-                    Object key = pop();
+                    Object key = key(pop());
                     dict(top()).put(key, value);
                 }
                 case 'u' -> {
@@ -144,7 +150,7 @@ final class Unpickler {
                     }
                     Map<Object, Object> d = dict(top());
                     for (int i = 0; i < items.size(); i += 2) {
-                        d.put(items.get(i), items.get(i + 1));
+                        d.put(key(items.get(i)), items.get(i + 1));
                     }
                 }
                 case 'a' -> {
@@ -173,8 +179,9 @@ final class Unpickler {
                 }
                 yield new LinkedHashMap<>();
             }
-            case "torch._utils._rebuild_tensor_v2" -> new TensorView(a.get(0), whole(a.get(1), "storage offset"),
-                    longs(a.get(2), "size"), longs(a.get(3), "stride"));
+            // v1 (torch <= 0.3) takes (storage, offset, size, stride); v2 adds requires_grad and hooks
+            case "torch._utils._rebuild_tensor", "torch._utils._rebuild_tensor_v2" -> new TensorView(a.get(0),
+                    whole(a.get(1), "storage offset"), longs(a.get(2), "size"), longs(a.get(3), "stride"));
             case "torch._utils._rebuild_parameter" -> {
                 if (!(a.get(0) instanceof TensorView t)) {
                     throw problem("_rebuild_parameter without a tensor");
@@ -284,7 +291,32 @@ final class Unpickler {
     }
 
     private void push(Object o) {
+        counted();
         stack.add(o);
+    }
+
+    private void remember(long key) {
+        counted();
+        memo.put(key, top());
+    }
+
+    private void counted() {
+        if (++values > MAX_VALUES) {
+            throw problem("more than " + MAX_VALUES + " values, far more than a state_dict has");
+        }
+    }
+
+    /** A dict key: a plain value, whose hash is cheap and finite (never a list, dict or tuple). */
+    private Object key(Object key) {
+        if (key == null || key instanceof String || key instanceof Long || key instanceof BigInteger
+                || key instanceof Boolean || key instanceof Double) {
+            return key;
+        }
+        throw problem("a dict key that is not a string or a number");
+    }
+
+    private static String latin1(byte[] b) {
+        return new String(b, StandardCharsets.ISO_8859_1);
     }
 
     private Object pop() {

@@ -2,12 +2,14 @@ package org.bagnet4j.weights;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.Random;
 
@@ -20,7 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Mutants of real checkpoints in both formats (bit flips, bytes set to extremes, 4- and 8-byte fields set to huge
  * or negative values, truncations, spliced repeats): each reads, or fails with one BagNetException line; never
- * another exception, an OutOfMemoryError or a hang. Deterministic seeds.
+ * another exception, an OutOfMemoryError or a hang (3 minutes for all). Deterministic seeds.
  */
 @RequiresReference
 class CheckpointMutationTest {
@@ -30,7 +32,11 @@ class CheckpointMutationTest {
     Path dir;
 
     @Test
-    void mutantsReadOrFailInOneLine() throws IOException {
+    void mutantsReadOrFailInOneLine() {
+        assertTimeoutPreemptively(Duration.ofMinutes(3), this::mutateAll);
+    }
+
+    private void mutateAll() throws IOException {
         for (String source : new String[] {"zip-state_dict.pth", "legacy-state_dict.pth", "legacy-views.pth"}) {
             byte[] original = Files.readAllBytes(ReferenceFixtures.checkpoints().resolve(source));
             Random random = new Random(source.hashCode());

@@ -2,10 +2,12 @@ package org.bagnet4j.weights;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.time.Duration;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
@@ -167,6 +169,37 @@ class TorchCheckpointTest {
         out.putNextEntry(entry);
         out.write(bytes);
         out.closeEntry();
+    }
+
+    /**
+     * Hand-made hostile files (hostile_checkpoints.py): keys that would hash forever or overflow the stack, offsets
+     * that overflow, a pickle of millions of values, a storage viewed 20,000 times: each refused in one line or
+     * read, quickly; and a legacy file whose system was big-endian reads as torch reads it (storages are
+     * little-endian whatever the system).
+     */
+    @Test
+    void handMadeHostileFilesAreRefusedQuickly() throws Exception {
+        Path script = dir.resolve("hostile_checkpoints.py");
+        try (var in = getClass().getResourceAsStream("hostile_checkpoints.py")) {
+            Files.copy(in, script);
+        }
+        ReferenceFixtures.exec(List.of(ReferenceFixtures.python(), script.toString(), dir.toString()));
+        Map<String, String> refusals = Map.of(
+                "cyclic-key.pth", "corrupt pickle: a dict key that is not a string or a number",
+                "deep-key.pth", "corrupt pickle: a dict key that is not a string or a number",
+                "dag-key.pth", "corrupt pickle: a dict key that is not a string or a number",
+                "hash-flood.pth", "corrupt pickle: a dict key that is not a string or a number",
+                "offset-wraps.pth", "tensor 'w' reaches element 9223372034707292158 of a storage of 4",
+                "offset-max.pth", "tensor 'w' reaches beyond any storage",
+                "empty-lists.pth", "corrupt pickle: more than 4000000 values, far more than a state_dict has",
+                "legacy-cyclic-storage-key.pth", "its storage list names a storage no tensor uses");
+        assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
+            refusals.forEach((file, message) -> assertThatThrownBy(() -> TorchCheckpoint.read(dir.resolve(file)))
+                    .isInstanceOf(BagNetException.class).hasMessage(file + ": " + message));
+            assertThat(TorchCheckpoint.read(dir.resolve("many-views.pth"))).hasSize(20000);
+            assertThat(TorchCheckpoint.read(dir.resolve("legacy-big-endian-system.pth")).get("w").values())
+                    .containsExactly(1.5f, -2.0f);
+        });
     }
 
     /** A pickle that would run os.system is refused by name, and the file it would create never appears. */
