@@ -142,7 +142,7 @@ public final class CheckpointConverter {
         return new Converted(checkpoint, originalNames, architecture, metadata);
     }
 
-    /** Names as torchvision loads them: old DenseNet layer names renamed (the file's names kept in {@code original}). */
+    /** Names as torchvision loads them, old DenseNet names renamed; {@code original} maps them back to the file's. */
     private static Map<String, TorchCheckpoint.Entry> renamed(Map<String, TorchCheckpoint.Entry> tensors,
             Map<String, String> original) {
         Map<String, TorchCheckpoint.Entry> out = new LinkedHashMap<>();
