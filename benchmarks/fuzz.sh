@@ -14,7 +14,7 @@ shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
   targets=(ModelFileFuzzTest#safetensors NpyFuzzTest#npy ImageFuzzTest#decode ImageFuzzTest#geometry
-           MetadataFuzzTest#metadata MetadataFuzzTest#json)
+           MetadataFuzzTest#metadata MetadataFuzzTest#json CheckpointFuzzTest#checkpoint)
 fi
 export JAVA_HOME=${JAVA_HOME:-$(bin/jdk25)}
 mkdir -p target/fuzz
