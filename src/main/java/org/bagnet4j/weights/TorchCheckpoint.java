@@ -11,7 +11,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -94,8 +93,8 @@ public final class TorchCheckpoint implements AutoCloseable {
     private record Storage(Dtype dtype, String key, long elements) {
     }
 
-    /** Where a tensor's elements are: a view into a storage. */
-    private record View(Unpickler.TensorView view, Storage storage, int[] shape) {
+    /** Where a tensor's elements are: a view into a storage, its element count and the index of its last one. */
+    private record View(Unpickler.TensorView view, Storage storage, int[] shape, int elements, long last) {
     }
 
     /** The container's parts: the unpickled root, each storage's bytes, and what to close. */
@@ -424,13 +423,13 @@ public final class TorchCheckpoint implements AutoCloseable {
                 throw new BagNetException("state_dict entry '" + key + "' is not a tensor");
             }
             String name = key.startsWith("module.") ? key.substring("module.".length()) : key;
-            int[] shape = shape(name, t, s);
-            budget -= Arrays.stream(shape).asLongStream().reduce(1, (a, b) -> a * b);
+            View view = view(name, t, s);
+            budget -= view.elements();
             if (budget < 0) {
                 throw new BagNetException("its tensors hold more elements than the file has bytes (views "
                         + "repeating a storage's elements, e.g. stride 0)");
             }
-            if (out.put(name, new View(t, s, shape)) != null) {
+            if (out.put(name, view) != null) {
                 throw new BagNetException("tensor '" + name + "' appears twice (with and without 'module.')");
             }
         }
@@ -438,10 +437,10 @@ public final class TorchCheckpoint implements AutoCloseable {
     }
 
     /**
-     * A view's shape, checked: as many strides as sizes, fewer than 2^31 elements, and (when it has any) its first
-     * and last element inside the storage's declared size, computed without overflow.
+     * A tensor's view, checked: as many strides as sizes, fewer than 2^31 elements, and (when it has any) its last
+     * element inside the storage's declared size, computed without overflow.
      */
-    private static int[] shape(String name, Unpickler.TensorView t, Storage s) {
+    private static View view(String name, Unpickler.TensorView t, Storage s) {
         int rank = t.shape().length;
         if (t.stride().length != rank) {
             throw new BagNetException("tensor '" + name + "' has " + rank + " sizes but " + t.stride().length
@@ -469,7 +468,7 @@ public final class TorchCheckpoint implements AutoCloseable {
             throw new BagNetException("tensor '" + name + "' reaches element " + last + " of a storage of "
                     + s.elements());
         }
-        return shape;
+        return new View(t, s, shape, (int) count, last);
     }
 
     /** A view's elements, in C order, as float32, after checking that they lie inside the storage's bytes. */
@@ -477,14 +476,10 @@ public final class TorchCheckpoint implements AutoCloseable {
         Unpickler.TensorView t = v.view();
         int[] shape = v.shape();
         Dtype dtype = v.storage().dtype();
-        float[] values = new float[Arrays.stream(shape).reduce(1, (a, b) -> a * b)];
-        long last = t.offset();
-        for (int d = 0; d < shape.length; d++) {
-            last += (long) Math.max(0, shape[d] - 1) * t.stride()[d]; // checked against overflow when opened
-        }
+        float[] values = new float[v.elements()];
         long available = data.capacity() / dtype.size;
-        if (values.length > 0 && last >= available) {
-            throw new BagNetException("tensor '" + name + "' reaches element " + last + " of a storage of "
+        if (values.length > 0 && v.last() >= available) {
+            throw new BagNetException("tensor '" + name + "' reaches element " + v.last() + " of a storage of "
                     + available);
         }
         int[] index = new int[shape.length];
