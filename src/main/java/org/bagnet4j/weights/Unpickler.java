@@ -173,12 +173,7 @@ final class Unpickler {
             throw problem("a call of something that is not a known function");
         }
         return switch (name) {
-            case "collections.OrderedDict" -> {
-                if (!a.items().isEmpty()) {
-                    throw problem("OrderedDict called with arguments");
-                }
-                yield new LinkedHashMap<>();
-            }
+            case "collections.OrderedDict" -> orderedDict(a);
             // v1 (torch <= 0.3) takes (storage, offset, size, stride); v2 adds requires_grad and hooks
             case "torch._utils._rebuild_tensor", "torch._utils._rebuild_tensor_v2" -> new TensorView(a.get(0),
                     whole(a.get(1), "storage offset"), longs(a.get(2), "size"), longs(a.get(3), "stride"));
@@ -190,6 +185,28 @@ final class Unpickler {
             }
             default -> throw problem(name + " called, which a state_dict never does");
         };
+    }
+
+    /**
+     * {@code OrderedDict()}, as Python 3 pickles it (the items follow as SETITEMS), or {@code OrderedDict(items)},
+     * as Python 2 did: one list of [key, value] pairs.
+     */
+    private Map<Object, Object> orderedDict(Tuple args) {
+        Map<Object, Object> dict = new LinkedHashMap<>();
+        if (args.items().isEmpty()) {
+            return dict;
+        }
+        if (args.items().size() != 1 || !(args.get(0) instanceof List<?> items)) {
+            throw problem("OrderedDict called with arguments other than a list of pairs");
+        }
+        for (Object item : items) {
+            List<?> pair = item instanceof Tuple t ? t.items() : item instanceof List<?> l ? l : List.of();
+            if (pair.size() != 2) {
+                throw problem("OrderedDict called with an item that is not a [key, value] pair");
+            }
+            dict.put(key(pair.get(0)), pair.get(1));
+        }
+        return dict;
     }
 
     /** BUILD: a state_dict's {@code _metadata} attribute, or a parameter's, is kept by Python only. */

@@ -65,16 +65,25 @@ class ConvertCommandTest {
 
     /**
      * A checkpoint is read tensor by tensor as the model packs them, never held whole beside the model: bagnet33's
-     * 74 MB checkpoint classifies in a 300 MB heap, as its safetensors file does.
+     * 74 MB checkpoint classifies in a 300 MB heap, and VGG-16's 553 MB one in 1500 MB, as their safetensors files
+     * do.
      */
     @Test
-    void aLargeCheckpointLoadsInASmallHeap() throws Exception {
+    void largeCheckpointsLoadInASmallHeap() throws Exception {
         Path image = ForkedCli.sample("9-ankle-boot.png", dir.resolve("boot.png"));
-        String fromCheckpoint = ForkedCli.run(dir, List.of("-Xmx300m"), "classify", "--top", "3", "--model",
-                ReferenceFixtures.file("bagnet33.pth.tar").toAbsolutePath().toString(), image.toString());
-        String fromSafetensors = ForkedCli.run(dir, List.of("-Xmx300m"), "classify", "--top", "3", "--model",
-                ReferenceFixtures.model("bagnet33").toAbsolutePath().toString(), image.toString());
+        classifiesAlike(image, "-Xmx300m", ReferenceFixtures.file("bagnet33.pth.tar"),
+                ReferenceFixtures.model("bagnet33"));
+        classifiesAlike(image, "-Xmx1500m", ReferenceFixtures.cnnFile("vgg16.pth"),
+                ReferenceFixtures.cnnFile("vgg16.safetensors"));
+    }
+
+    private void classifiesAlike(Path image, String heap, Path checkpoint, Path safetensors) throws Exception {
+        String fromCheckpoint = ForkedCli.run(dir, List.of(heap), "classify", "--top", "3", "--model",
+                checkpoint.toAbsolutePath().toString(), image.toString());
+        String fromSafetensors = ForkedCli.run(dir, List.of(heap), "classify", "--top", "3", "--model",
+                safetensors.toAbsolutePath().toString(), image.toString());
         assertThat(fromCheckpoint.lines().filter(l -> l.contains("logit")))
+                .as(checkpoint.getFileName().toString())
                 .containsExactlyElementsOf(fromSafetensors.lines().filter(l -> l.contains("logit")).toList())
                 .hasSize(3);
     }

@@ -175,10 +175,11 @@ class TorchCheckpointTest {
      * Hand-made hostile files (hostile_checkpoints.py): keys that would hash forever or overflow the stack, offsets
      * that overflow, a pickle of millions of values, a storage viewed 20,000 times: each refused in one line or
      * read, quickly; and a legacy file whose system was big-endian reads as torch reads it (storages are
-     * little-endian whatever the system).
+     * little-endian whatever the system); and one as torch 0.3 under Python 2 wrote it (_rebuild_tensor,
+     * OrderedDict of [key, value] lists, str keys) reads with its views.
      */
     @Test
-    void handMadeHostileFilesAreRefusedQuickly() throws Exception {
+    void handMadeFilesAreRefusedQuicklyOrRead() throws Exception {
         Path script = dir.resolve("hostile_checkpoints.py");
         try (var in = getClass().getResourceAsStream("hostile_checkpoints.py")) {
             Files.copy(in, script);
@@ -199,6 +200,11 @@ class TorchCheckpointTest {
             assertThat(TorchCheckpoint.read(dir.resolve("many-views.pth"))).hasSize(20000);
             assertThat(TorchCheckpoint.read(dir.resolve("legacy-big-endian-system.pth")).get("w").values())
                     .containsExactly(1.5f, -2.0f);
+            Map<String, TorchCheckpoint.Tensor> old = TorchCheckpoint.read(dir.resolve("legacy-python2-torch03.pth"));
+            assertThat(old.keySet()).containsExactly("a", "b");
+            assertThat(old.get("a").shape()).containsExactly(2, 3);
+            assertThat(old.get("a").values()).containsExactly(1, 2, 3, 4, 5, 6);
+            assertThat(old.get("b").values()).containsExactly(0.5f, 2.0f, 1.0f, 2.5f);
         });
     }
 

@@ -1,6 +1,7 @@
-"""Hand-made hostile checkpoints for TorchCheckpointTest: pickles and containers that once made the Java reader
-overflow its stack, hash forever, re-read storages quadratically, overflow offsets or fill the heap. Writes into the
-folder given as argument; never loads anything."""
+"""Hand-made checkpoints for TorchCheckpointTest: hostile pickles and containers that once made the Java reader
+overflow its stack, hash forever, re-read storages quadratically, overflow offsets or fill the heap; and a file as
+torch 0.3 under Python 2 wrote it, which today's torch cannot write. Writes into the folder given as argument; never
+loads anything."""
 import os
 import pickle
 import struct
@@ -52,18 +53,15 @@ p = P + b'}]q\x000'
 for i in range(1, 60):  # L[i] = [L[i-1], L[i-1]]: hashing it takes 2^59 steps
     p += b']h' + bytes([i - 1]) + b'ah' + bytes([i - 1]) + b'aq' + bytes([i]) + (b'0' if i < 59 else b'')
 z('dag-key.pth', p + b'Ns.')
-p = P + b'}'
-for i in range(100000):  # tuples that all hash alike
-    p += J(i) + J(1000000 - 31 * i) + b'\x86N' + b's'
-z('hash-flood.pth', p + b'.')
+# tuples that all hash alike
+z('hash-flood.pth', P + b'}' + b''.join(J(i) + J(1000000 - 31 * i) + b'\x86Ns' for i in range(100000)) + b'.')
 four = {'0': struct.pack('<4f', 1, 2, 3, 4)}
 z('offset-wraps.pth', P + b'}' + s('w') + tensor('0', 4, (1 << 63) - 2 ** 33 + 1, [3, 2], [2 ** 31 - 1] * 2) + b's.',
   four)
 z('offset-max.pth', P + b'}' + s('w') + tensor('0', 4, (1 << 63) - 1, [2], [1]) + b's.', four)
-p = P + b'}' + tensor('0', 5 << 20, 0, [], []) + b'q\x000'
-for i in range(20000):  # 20,000 names for one view of a 20 MB storage
-    p += s('t%d' % i) + b'h\x00s'
-z('many-views.pth', p + b'.', {'0': b'\0' * (20 << 20)})
+# 20,000 names for one view of a 20 MB storage
+z('many-views.pth', P + b'}' + tensor('0', 5 << 20, 0, [], []) + b'q\x000'
+  + b''.join(s('t%d' % i) + b'h\x00s' for i in range(20000)) + b'.', {'0': b'\0' * (20 << 20)})
 z('empty-lists.pth', P + b'}' + b']\x94' * (15 << 19) + b'.')  # 7.9 million lists, each remembered
 
 
@@ -79,3 +77,25 @@ def legacy(path, little, keys=None):
 
 legacy('legacy-big-endian-system.pth', False)
 legacy('legacy-cyclic-storage-key.pth', True, P + b']q\x00]q\x01h\x01h\x01aa.')
+
+
+def U(x):  # Python 2's str: SHORT_BINSTRING
+    return b'U' + bytes([len(x)]) + x.encode()
+
+
+def v1_tensor(key, location, numel, off, size, stride):  # torch <= 0.3: _rebuild_tensor(storage, offset, size, stride)
+    pid = b'(' + U('storage') + g('torch', 'FloatStorage') + U(key) + U(location) + b'K' + bytes([numel]) + b'Nt'
+    ints = lambda xs: b'(' + b''.join(b'K' + bytes([x]) for x in xs) + b't'
+    return g('torch._utils', '_rebuild_tensor') + b'(' + pid + b'QK' + bytes([off]) + ints(size) + ints(stride) + b'tR'
+
+
+# OrderedDict(items) with Python 2's [key, value] lists, str keys, a view with strides, a storage saved from a GPU;
+# torch 1.13's torch.load reads it as a = [[1, 2, 3], [4, 5, 6]], b = [[0.5, 2.0], [1.0, 2.5]]
+items = [('a', v1_tensor('140210', 'cpu', 6, 0, [2, 3], [3, 1])), ('b', v1_tensor('140388', 'cuda:0', 8, 1, [2, 2], [1, 3]))]
+out = pickle.dumps(0x1950a86a20f9469cfc6c, protocol=2) + pickle.dumps(1001, protocol=2)
+out += (P + b'}(' + U('protocol_version') + b'M\xe9\x03' + U('little_endian') + b'\x88' + U('type_sizes') + b'}('
+        + U('short') + b'K\x02' + U('int') + b'K\x04' + U('long') + b'K\x08uu.')
+out += P + g('collections', 'OrderedDict') + b']' + b'(' + b''.join(b'](' + U(k) + v + b'e' for k, v in items) + b'e\x85R.'
+out += P + b'](' + U('140210') + U('140388') + b'e.'
+out += struct.pack('<q', 6) + struct.pack('<6f', 1, 2, 3, 4, 5, 6) + struct.pack('<q', 8) + struct.pack('<8f', *[i / 2 for i in range(8)])
+open('legacy-python2-torch03.pth', 'wb').write(out)
