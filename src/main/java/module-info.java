@@ -9,4 +9,5 @@ module org.bagnet4j {
     exports org.bagnet4j.tensor;
     exports org.bagnet4j.image;
     exports org.bagnet4j.explain;
+    exports org.bagnet4j.compare;
 }

@@ -1,7 +1,5 @@
 package org.bagnet4j;
 
-import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -72,20 +70,7 @@ public final class BagNet extends Model {
 
     /** The embedded model, using {@code threads} threads per call. */
     public static BagNet embedded(int threads) {
-        VectorSupport.require();
-        Workers workers = new Workers(threads);
-        byte[] bytes;
-        try (InputStream in = BagNet.class.getResourceAsStream("models/" + EMBEDDED_NAME)) {
-            if (in == null) {
-                throw new BagNetException("the embedded model is missing from the bagnet4j jar");
-            }
-            bytes = in.readAllBytes();
-        } catch (IOException e) {
-            throw new BagNetException("cannot read the embedded model: " + BagNetException.reason(e));
-        }
-        try (ModelFile file = ModelFile.of(bytes, EMBEDDED_NAME)) {
-            return new BagNet(bagNetConfig(file, EMBEDDED_NAME), file::tensor, file.metadata(), workers);
-        }
+        return (BagNet) Model.embedded(EMBEDDED_NAME, threads);
     }
 
     /**

@@ -52,6 +52,11 @@ public final class Labels {
         }
     }
 
+    /** Every class name, in class-index order. */
+    public List<String> names() {
+        return names;
+    }
+
     public String name(int index) {
         return names.get(index);
     }

@@ -1,6 +1,8 @@
 package org.bagnet4j;
 
 import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -82,6 +84,35 @@ public abstract sealed class Model permits BagNet, Cnn {
         Workers workers = new Workers(threads);
         try (ModelFile file = ModelFile.open(path)) {
             return of(file.architecture(), file::tensor, file.metadata(), workers);
+        }
+    }
+
+    /**
+     * The models shipped in the jar, all trained on Fashion-MNIST by weights-converter/fashion/train.py with one
+     * preprocessing (34x34 grayscale input): the BagNets of receptive field q = 13 ({@link BagNet#embedded()}), 5, 9
+     * and 33, and two standard CNNs, a small ResNet and a small VGG.
+     */
+    public static final List<String> EMBEDDED = List.of(BagNet.EMBEDDED_NAME, "fashion-mnist-bagnet-q5.safetensors",
+            "fashion-mnist-bagnet-q9.safetensors", "fashion-mnist-bagnet-q33.safetensors",
+            "fashion-mnist-resnet.safetensors", "fashion-mnist-vgg.safetensors");
+
+    /** One of the {@link #EMBEDDED} models, using {@code threads} threads per call. */
+    public static Model embedded(String name, int threads) {
+        if (!EMBEDDED.contains(name)) {
+            throw new BagNetException("no embedded model " + name + " (embedded: " + String.join(", ", EMBEDDED) + ")");
+        }
+        VectorSupport.require();
+        byte[] bytes;
+        try (InputStream in = Model.class.getResourceAsStream("models/" + name)) {
+            if (in == null) {
+                throw new BagNetException("the embedded model " + name + " is missing from the bagnet4j jar");
+            }
+            bytes = in.readAllBytes();
+        } catch (IOException e) {
+            throw new BagNetException("cannot read the embedded model " + name + ": " + BagNetException.reason(e));
+        }
+        try (ModelFile file = ModelFile.of(bytes, name)) {
+            return of(file.architecture(), file::tensor, file.metadata(), new Workers(threads));
         }
     }
 

@@ -56,6 +56,18 @@ public final class Commands {
                    shuffles N x N tiles of the image and shows the top-5 and the heatmaps before and after (on
                    one colour scale): a bag-of-local-features decision barely depends on the object's shape.
                    Writes to DIR (default: bagnet4j-output/IMAGE-scrambled).
+              compare [--model CNN ...] [--bagnet B ...] [DATA | --idx IMAGES LABELS] [--limit N]
+                   [--threads T] [--seed S] [--shuffle-seeds 3] [--sides P,P] [--gaps D,D,...] [--patch P]
+                   [--k 16] [--max-pixels N] [--out DIR] [--force]
+                   are CNNs bags of local features? The paper's four signatures for every model: accuracy
+                   after shuffling N x N tiles; interactions of two occluded squares of side P at gap D;
+                   similarity of errors and logits; and how fast each CNN's true-class logit drops when
+                   patches are occluded in the order of each BagNet's heatmap, of the CNN's own occlusion map
+                   and class activation map, or at random. DATA: a folder with one subfolder of images per
+                   class (sorted names = class indices), or Fashion-MNIST's IDX files (gzip or not).
+                   Without models: the embedded CNNs against the embedded BagNets, on Debian's Fashion-MNIST
+                   test set if installed, else on the bundled samples. Writes report.md and report.json to
+                   DIR (default: bagnet4j-output/compare).
               bench [--model M | --preset NAME] [--size 224] [--batch 1] [--threads T] [--iters 20]
                    [--warmup 5] [--json]
                    median and minimum latency per image, images/s and GFLOP/s of the class scores. Presets:
@@ -85,8 +97,8 @@ public final class Commands {
     }
 
     /** The commands, in the order of {@link #USAGE}. */
-    static final List<String> COMMANDS = List.of("demo", "classify", "explain", "patches", "scramble", "bench", "run",
-            "convert", "info");
+    static final List<String> COMMANDS = List.of("demo", "classify", "explain", "patches", "scramble", "compare",
+            "bench", "run", "convert", "info");
 
     /** Runs a command; returns its exit code. */
     public static int run(String[] args, PrintStream out, PrintStream err) {
@@ -119,6 +131,7 @@ public final class Commands {
                 case "patches" -> PatchesCommand.run(rest, out, err);
                 case "scramble" -> ScrambleCommand.run(rest, out, err);
                 case "bench" -> BenchCommand.run(rest, out, err);
+                case "compare" -> CompareCommand.run(rest, out, err);
                 default -> throw new UsageException("unknown command '" + args[0] + "'");
             };
         } catch (UsageException e) {

@@ -26,7 +26,7 @@ final class DemoCommand {
     static final Set<String> SWITCHES = Set.of("force");
     /** Every option the command accepts (its help lists each). */
     static final Set<String> OPTIONS = Set.of("out", "threads", "force");
-    private static final String SAMPLES = "/org/bagnet4j/samples/";
+    static final String SAMPLES = "/org/bagnet4j/samples/";
 
     private DemoCommand() {
     }
@@ -72,7 +72,7 @@ final class DemoCommand {
         return 0;
     }
 
-    private static List<String> sampleNames() {
+    static List<String> sampleNames() {
         try (InputStream in = DemoCommand.class.getResourceAsStream(SAMPLES + "index.txt")) {
             if (in == null) {
                 throw new BagNetException("the sample images are missing from the bagnet4j jar");

@@ -12,6 +12,8 @@ import org.bagnet4j.kernels.Workers;
 /** A command's {@code --name value} options, {@code --switch} flags and positional arguments. */
 final class Options {
     private final Map<String, String> values = new LinkedHashMap<>();
+    /** Every value of an option given more than once (values keeps the last). */
+    private final Map<String, List<String>> repeated = new LinkedHashMap<>();
     private final List<String> positional = new ArrayList<>();
 
     /**
@@ -45,6 +47,7 @@ final class Options {
                 value = args[++i];
             }
             o.values.put(name, value);
+            o.repeated.computeIfAbsent(name, n -> new ArrayList<>()).add(value);
         }
         return o;
     }
@@ -101,6 +104,33 @@ final class Options {
     /** --max-pixels: the largest image accepted, checked from its header before decoding. */
     long maxPixels() {
         return longValue("max-pixels", ImageDecoder.DEFAULT_MAX_PIXELS, 1, Long.MAX_VALUE);
+    }
+
+    /** Every value given for an option that may be repeated, in order; empty if none. */
+    List<String> all(String name) {
+        return repeated.getOrDefault(name, List.of());
+    }
+
+    /** A comma-separated list of whole numbers in [min, max], or the fallback. */
+    int[] intList(String name, int[] fallback, int min, int max) {
+        if (!has(name)) {
+            return fallback;
+        }
+        String[] parts = values.get(name).split(",", -1);
+        int[] list = new int[parts.length];
+        for (int i = 0; i < parts.length; i++) {
+            try {
+                list[i] = Integer.parseInt(parts[i].strip());
+            } catch (NumberFormatException e) {
+                throw new UsageException("--" + name + " needs whole numbers separated by commas, got '"
+                        + values.get(name) + "'");
+            }
+            if (list[i] < min || list[i] > max) {
+                throw new UsageException("--" + name + " values must be between " + min + " and " + max + ", got "
+                        + list[i]);
+            }
+        }
+        return list;
     }
 
     List<String> positional() {

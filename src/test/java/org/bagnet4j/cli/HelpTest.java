@@ -11,10 +11,12 @@ import org.junit.jupiter.api.Test;
 
 /** Each command's own help: a usage line and every option the command accepts. */
 class HelpTest {
-    static final Map<String, Set<String>> OPTIONS = Map.of("demo", DemoCommand.OPTIONS, "classify",
-            ClassifyCommand.OPTIONS, "explain", ExplainCommand.OPTIONS, "patches", PatchesCommand.OPTIONS, "scramble",
-            ScrambleCommand.OPTIONS, "bench", BenchCommand.OPTIONS, "run", RunCommand.OPTIONS, "info",
-            InfoCommand.OPTIONS, "convert", ConvertCommand.OPTIONS);
+    static final Map<String, Set<String>> OPTIONS = Map.ofEntries(Map.entry("demo", DemoCommand.OPTIONS),
+            Map.entry("classify", ClassifyCommand.OPTIONS), Map.entry("explain", ExplainCommand.OPTIONS),
+            Map.entry("patches", PatchesCommand.OPTIONS), Map.entry("scramble", ScrambleCommand.OPTIONS),
+            Map.entry("compare", CompareCommand.OPTIONS), Map.entry("bench", BenchCommand.OPTIONS),
+            Map.entry("run", RunCommand.OPTIONS), Map.entry("info", InfoCommand.OPTIONS),
+            Map.entry("convert", ConvertCommand.OPTIONS));
 
     @Test
     void everyCommandHelpsWithAllItsOptions() {

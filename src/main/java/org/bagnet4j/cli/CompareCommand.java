@@ -1,0 +1,167 @@
+package org.bagnet4j.cli;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+import javax.imageio.ImageIO;
+
+import org.bagnet4j.BagNet;
+import org.bagnet4j.BagNetException;
+import org.bagnet4j.Model;
+import org.bagnet4j.compare.Comparison;
+import org.bagnet4j.compare.ComparisonReport;
+import org.bagnet4j.compare.IdxImages;
+import org.bagnet4j.compare.ImageFolder;
+import org.bagnet4j.compare.LabelledImages;
+import org.bagnet4j.image.RgbImage;
+
+/**
+ * {@code compare}: are CNNs bags of local features? The paper's four signatures (shuffling, interactions, errors,
+ * sensitivity) measured for CNNs and BagNets on labelled images, written as report.md and report.json.
+ */
+final class CompareCommand {
+    static final Set<String> SWITCHES = Set.of("force");
+    static final Set<String> OPTIONS = Set.of("model", "bagnet", "idx", "limit", "threads", "seed", "shuffle-seeds",
+            "sides", "gaps", "patch", "k", "out", "force", "max-pixels");
+    /** Debian's dataset-fashion-mnist: the default data when present. */
+    static final Path FASHION = Path.of("/usr/share/datasets/fashion-mnist");
+    private static final List<String> FILES = List.of("report.md", "report.json");
+    private static final int MAX_SIDE = 1 << 16;
+
+    private CompareCommand() {
+    }
+
+    static int run(String[] args, PrintStream out, PrintStream err) {
+        Options options = Options.parse(args, SWITCHES, OPTIONS);
+        int threads = options.threads();
+        int limit = options.intValue("limit", Integer.MAX_VALUE, 1, Integer.MAX_VALUE);
+        long seed = options.longValue("seed", 0, 0, Long.MAX_VALUE);
+        int shuffleSeeds = options.intValue("shuffle-seeds", 3, 1, 1000);
+        int[] sides = options.intList("sides", null, 1, MAX_SIDE);
+        int[] gaps = options.intList("gaps", null, 0, MAX_SIDE);
+        int patch = options.intValue("patch", 0, 1, MAX_SIDE);
+        int k = options.intValue("k", 16, 1, MAX_SIDE * MAX_SIDE);
+        boolean embedded = !options.has("model") && !options.has("bagnet");
+        if (options.has("idx") && options.positional().size() != 1) {
+            throw new UsageException("--idx IMAGES needs the labels file after it: --idx IMAGES LABELS");
+        }
+        if (!options.has("idx") && options.positional().size() > 1) {
+            throw new UsageException("compare takes one DATA folder, got " + options.positional().size()
+                    + " arguments");
+        }
+        Path dir = OutputFolder.chosen(options, "compare");
+        OutputFolder.checkWritable(dir, FILES, options.has("force"));
+
+        List<Comparison.Entry> targets = new ArrayList<>();
+        List<Comparison.Entry> bagnets = new ArrayList<>();
+        if (embedded) {
+            err.println("bagnet4j: no --model or --bagnet given: comparing the embedded Fashion-MNIST CNNs with the "
+                    + "embedded BagNets");
+            for (String name : Model.EMBEDDED) {
+                Model m = Model.embedded(name, 1);
+                (m instanceof BagNet ? bagnets : targets).add(new Comparison.Entry(shortName(name), m));
+            }
+        } else {
+            for (String file : options.all("model")) {
+                targets.add(new Comparison.Entry(shortName(file), Model.load(ArgumentPath.of(file), 1)));
+            }
+            for (String file : options.all("bagnet")) {
+                Model m = Model.load(ArgumentPath.of(file), 1);
+                if (!(m instanceof BagNet)) {
+                    throw new BagNetException("--bagnet " + file + " holds a " + m.architecture().name() + " ("
+                            + m.architecture().family() + "), not a BagNet; give it with --model");
+                }
+                bagnets.add(new Comparison.Entry(shortName(file), m));
+            }
+        }
+        Model first = targets.isEmpty() ? bagnets.getFirst().model() : targets.getFirst().model();
+        LabelledImages data = data(options, first, err).limit(limit);
+        Comparison.Settings settings = null;
+        if (sides != null || gaps != null || patch > 0 || options.has("k") || options.has("seed")
+                || options.has("shuffle-seeds")) {
+            // Unset sizes follow the defaults for the first image's input size.
+            RgbImage image = data.image(0);
+            var input = first.preprocessing().apply(image);
+            Comparison.Settings d = Comparison.Settings.defaults(input.height(), input.width());
+            settings = new Comparison.Settings(seed, shuffleSeeds, sides != null ? sides : d.sides(),
+                    gaps != null ? gaps : d.gaps(), patch > 0 ? patch : d.patch(), k);
+        }
+        Progress progress = new Progress(err, data.size(), Progress.wanted(data.size()));
+        long start = System.nanoTime();
+        Comparison.Result result = new Comparison(targets, bagnets, settings, threads).run(data,
+                (done, total) -> progress.update((int) done, "images"));
+        double seconds = (System.nanoTime() - start) / 1e9;
+        progress.println("");
+        OutputFolder.create(dir);
+        write(dir.resolve("report.json"), ComparisonReport.json(result));
+        write(dir.resolve("report.md"), ComparisonReport.markdown(result) + String.format(Locale.ROOT,
+                "%nWall time: %.1f s on %d threads.%n", seconds, threads));
+        out.printf(Locale.ROOT, "compared %d models on %d images in %.1f s%s%n  report: %s%n  data:   %s%n",
+                result.models().size(), result.images(), seconds, result.skipped().isEmpty() ? ""
+                        : " (" + result.skipped().size() + " images skipped: unreadable)", dir.resolve("report.md"),
+                dir.resolve("report.json"));
+        return result.skipped().isEmpty() ? 0 : 1;
+    }
+
+    /** The data: a folder, IDX files, or by default Debian's Fashion-MNIST test set, else the bundled samples. */
+    private static LabelledImages data(Options options, Model model, PrintStream err) {
+        List<String> classes = model.labels().names();
+        if (options.has("idx")) {
+            return IdxImages.read(ArgumentPath.of(options.required("idx")),
+                    ArgumentPath.of(options.positional().getFirst()), classes);
+        }
+        if (!options.positional().isEmpty()) {
+            return ImageFolder.read(ArgumentPath.of(options.positional().getFirst()), options.maxPixels());
+        }
+        Path images = FASHION.resolve("t10k-images-idx3-ubyte.gz");
+        if (Files.isReadable(images)) {
+            err.println("bagnet4j: no DATA given: using Fashion-MNIST's test set in " + FASHION);
+            return IdxImages.read(images, FASHION.resolve("t10k-labels-idx1-ubyte.gz"), classes);
+        }
+        err.println("bagnet4j: no DATA given and " + FASHION + " is absent (Debian: apt-get install "
+                + "dataset-fashion-mnist): using the 10 sample images bundled with bagnet4j");
+        return samples(classes);
+    }
+
+    /** The bundled sample images, labelled by the class index their names begin with. */
+    private static LabelledImages samples(List<String> classes) {
+        List<RgbImage> images = new ArrayList<>();
+        List<Integer> labels = new ArrayList<>();
+        for (String name : DemoCommand.sampleNames()) {
+            try (InputStream in = CompareCommand.class.getResourceAsStream(DemoCommand.SAMPLES + name)) {
+                images.add(RgbImage.from(ImageIO.read(in)));
+                labels.add(Integer.parseInt(name.substring(0, name.indexOf('-'))));
+            } catch (IOException e) {
+                throw new BagNetException("cannot read sample " + name + ": " + BagNetException.reason(e));
+            }
+        }
+        return LabelledImages.of(images, labels.stream().mapToInt(Integer::intValue).toArray(), classes);
+    }
+
+    /** A model's name in reports: its file name without the extension. */
+    private static String shortName(String file) {
+        String name = Path.of(file).getFileName().toString();
+        for (String suffix : List.of(".safetensors", ".pth.tar", ".pth", ".pt", ".bin")) {
+            if (name.endsWith(suffix)) {
+                return name.substring(0, name.length() - suffix.length());
+            }
+        }
+        return name;
+    }
+
+    private static void write(Path file, String text) {
+        try {
+            Files.writeString(file, text, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new BagNetException("cannot write " + file + ": " + BagNetException.reason(e));
+        }
+    }
+}

@@ -1,0 +1,357 @@
+package org.bagnet4j.compare;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.stream.IntStream;
+import java.util.stream.LongStream;
+
+import org.bagnet4j.BagNet;
+import org.bagnet4j.BagNetException;
+import org.bagnet4j.Cnn;
+import org.bagnet4j.Model;
+import org.bagnet4j.explain.ProgressListener;
+import org.bagnet4j.image.RgbImage;
+import org.bagnet4j.tensor.Tensor;
+
+/**
+ * The paper's four signatures of a bag-of-local-features model, measured on labelled images for several models at
+ * once: {@link Shuffling}, {@link Interactions} and {@link Errors} for every model, {@link Sensitivity} for each
+ * target model, ranked by each BagNet's heatmap and by the target's own maps. All models must read the images at
+ * one input size (their preprocessing makes it) and know the data's classes. Images are measured on several
+ * threads and summed in image order, so results do not depend on the thread count.
+ */
+public final class Comparison {
+    /** A model and the name reports give it. */
+    public record Entry(String name, Model model) {
+    }
+
+    /**
+     * What to measure.
+     *
+     * @param seed the base seed; shuffling uses seeds seed .. seed + shuffleSeeds - 1, the rest seed itself
+     * @param sides occluder sides for interactions, in pixels of the model input
+     * @param gaps gaps between the two occluders, in pixels
+     * @param patch the side of the sensitivity grid's patches
+     * @param k how many patches sensitivity occludes at most
+     */
+    public record Settings(long seed, int shuffleSeeds, int[] sides, int[] gaps, int patch, int k) {
+        public Settings {
+            sides = sides.clone();
+            gaps = gaps.clone();
+            if (shuffleSeeds < 1 || patch < 1 || k < 1 || sides.length == 0 || gaps.length == 0
+                    || Arrays.stream(sides).anyMatch(s -> s < 1) || Arrays.stream(gaps).anyMatch(g -> g < 0)) {
+                throw new BagNetException("comparison settings out of range: " + this);
+            }
+        }
+
+        /**
+         * Sizes in proportion to the input: sides of 1/8 and 1/4 of its shorter side, gaps of 0 to 3/4 of it,
+         * an 8 x 8 grid of patches of which up to 16 are occluded, 3 shuffling seeds.
+         */
+        public static Settings defaults(int height, int width) {
+            int s = Math.min(height, width);
+            int[] gaps = IntStream.of(0, 1, 2, 4, 6, 8, 12).map(n -> n * s / 16).distinct().toArray();
+            return new Settings(0, 3, IntStream.of(s / 8, s / 4).map(v -> Math.max(1, v)).distinct().toArray(), gaps,
+                    Math.max(1, s / 8), 16);
+        }
+
+        @Override
+        public String toString() {
+            return "seed " + seed + ", " + shuffleSeeds + " shuffling seeds, sides " + Arrays.toString(sides)
+                    + ", gaps " + Arrays.toString(gaps) + ", patch " + patch + ", k " + k;
+        }
+    }
+
+    /**
+     * Everything measured. {@code receptiveFields} holds each BagNet's q, 0 for the other models; {@code seconds}
+     * the time each measurement took, summed over threads.
+     */
+    public record Result(List<String> models, int[] receptiveFields, List<String> targets, int height, int width,
+            Settings settings,
+            int images, List<String> skipped, Shuffling.Result[] shuffling, Interactions.Result[] interactions,
+            Errors.Result errors, Sensitivity.Result[] sensitivity, double[] seconds) {
+        /** Names of the measurements, in the order of {@link #seconds}. */
+        public static final List<String> MEASUREMENTS = List.of("errors", "shuffling", "interactions",
+                "sensitivity");
+    }
+
+    private final List<Entry> targets;
+    private final List<Entry> bagnets;
+    private final List<Entry> models;
+    private final Settings settings;
+    private final int threads;
+
+    /**
+     * @param targets the models whose sensitivity is measured (the CNNs); they are measured for the other
+     *     signatures too
+     * @param bagnets the BagNets whose heatmaps rank patches; measured for the other signatures too
+     * @param settings what to measure, or null for {@link Settings#defaults} at the first image's input size
+     * @param threads images measured at once (each model should then run with one thread per call)
+     */
+    public Comparison(List<Entry> targets, List<Entry> bagnets, Settings settings, int threads) {
+        this.targets = List.copyOf(targets);
+        this.bagnets = List.copyOf(bagnets);
+        for (Entry b : bagnets) {
+            if (!(b.model() instanceof BagNet)) {
+                throw new BagNetException(b.name() + " is a " + b.model().architecture().family()
+                        + ", not a BagNet: only a BagNet's heatmap ranks patches");
+            }
+        }
+        List<Entry> all = new ArrayList<>(targets);
+        all.addAll(bagnets);
+        this.models = List.copyOf(all);
+        if (models.isEmpty()) {
+            throw new BagNetException("nothing to compare: give at least one model");
+        }
+        this.settings = settings;
+        this.threads = Math.max(1, threads);
+    }
+
+    /** Measures every image of {@code data}; images that cannot be read are skipped and listed. */
+    public Result run(LabelledImages data, ProgressListener progress) {
+        if (data.size() == 0) {
+            throw new BagNetException("no images to compare on");
+        }
+        int classes = data.classNames().size();
+        for (Entry e : models) {
+            int known = e.model().architecture().numClasses();
+            if (known != classes) {
+                throw new BagNetException(e.name() + " knows " + known + " classes but the data has " + classes);
+            }
+        }
+        Frame frame = frame(data);
+        Shuffling.Tally[] shuffling = new Shuffling.Tally[models.size()];
+        Interactions.Tally[] interactions = new Interactions.Tally[models.size()];
+        for (int m = 0; m < models.size(); m++) {
+            shuffling[m] = new Shuffling.Tally(frame.grids);
+            interactions[m] = new Interactions.Tally(frame.settings.sides(), frame.settings.gaps());
+        }
+        Errors.Tally errors = new Errors.Tally(models.size(), classes);
+        Sensitivity.Tally[] sensitivity = new Sensitivity.Tally[targets.size()];
+        for (int t = 0; t < targets.size(); t++) {
+            sensitivity[t] = new Sensitivity.Tally(targets.get(t).name(), frame.methods.get(t), frame.settings.k());
+        }
+        List<String> skipped = new ArrayList<>();
+        double[] seconds = new double[Result.MEASUREMENTS.size()];
+        int measured = 0;
+        ExecutorService pool = Executors.newFixedThreadPool(threads, Thread.ofPlatform().daemon().factory());
+        try {
+            // A window of images in flight: enough to keep every thread busy, few enough to bound memory.
+            int window = 4 * threads;
+            List<Future<ImageResult>> inFlight = new ArrayList<>();
+            for (int i = 0; i < data.size() || !inFlight.isEmpty(); ) {
+                while (i < data.size() && inFlight.size() < window) {
+                    int index = i++;
+                    inFlight.add(pool.submit(() -> measure(data, index, frame)));
+                }
+                ImageResult r = await(inFlight.removeFirst());
+                if (r.failure != null) {
+                    skipped.add(r.failure);
+                } else {
+                    measured++;
+                    errors.add(r.label, r.clean);
+                    for (int m = 0; m < models.size(); m++) {
+                        shuffling[m].add(r.label, Scores.argmax(r.clean[m]), r.shuffleTops[m]);
+                        interactions[m].add(r.effects[m]);
+                    }
+                    for (int t = 0; t < targets.size(); t++) {
+                        sensitivity[t].add(r.label, r.clean[t], r.curves[t]);
+                    }
+                    for (int s = 0; s < seconds.length; s++) {
+                        seconds[s] += r.seconds[s];
+                    }
+                }
+                if (progress != null) {
+                    progress.progress(i - inFlight.size(), data.size());
+                }
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        if (measured == 0) {
+            throw new BagNetException("no image could be measured; the first: " + skipped.getFirst());
+        }
+        return new Result(models.stream().map(Entry::name).toList(), models.stream()
+                .mapToInt(e -> e.model() instanceof BagNet b ? b.receptiveField() : 0).toArray(),
+                targets.stream().map(Entry::name).toList(),
+                frame.height, frame.width, frame.settings, measured, List.copyOf(skipped),
+                Arrays.stream(shuffling).map(Shuffling.Tally::result).toArray(Shuffling.Result[]::new),
+                Arrays.stream(interactions).map(Interactions.Tally::result).toArray(Interactions.Result[]::new),
+                errors.result(), Arrays.stream(sensitivity).map(Sensitivity.Tally::result)
+                        .toArray(Sensitivity.Result[]::new), seconds);
+    }
+
+    /** The geometry every image must have, and what follows from it; checked on the first readable image. */
+    private record Frame(int height, int width, Settings settings, int[] grids, Sensitivity.Grid grid,
+            List<List<String>> methods) {
+    }
+
+    private Frame frame(LabelledImages data) {
+        RgbImage first = null;
+        for (int i = 0; i < data.size() && first == null; i++) {
+            try {
+                first = data.image(i);
+            } catch (BagNetException e) {
+                // measure() skips and reports it
+            }
+        }
+        if (first == null) {
+            throw new BagNetException("none of the " + data.size() + " images can be read; the first: "
+                    + failure(data, 0));
+        }
+        Tensor input = models.getFirst().model().preprocessing().apply(first);
+        int h = input.height();
+        int w = input.width();
+        for (Entry e : models) {
+            Tensor other = e.model().preprocessing().apply(first);
+            if (other.height() != h || other.width() != w) {
+                throw new BagNetException(e.name() + " reads images at " + other.width() + "x" + other.height() + " but "
+                        + models.getFirst().name() + " at " + w + "x" + h + "; compare needs one input size");
+            }
+            if (e.model().minInputSize() > Math.min(h, w)) {
+                throw new BagNetException(e.name() + " needs inputs of at least " + e.model().minInputSize()
+                        + " pixels a side (its receptive field), but the images are " + w + "x" + h);
+            }
+        }
+        Settings s = settings != null ? settings : Settings.defaults(h, w);
+        Sensitivity.Grid grid = Sensitivity.Grid.of(h, w, s.patch());
+        if (grid.patches() == 0) {
+            throw new BagNetException("patches of " + s.patch() + " pixels do not fit in " + w + "x" + h + " inputs");
+        }
+        if (s.k() > grid.patches()) {
+            throw new BagNetException("k = " + s.k() + " is more than the " + grid.patches() + " patches of "
+                    + s.patch() + " pixels in a " + w + "x" + h + " input");
+        }
+        List<String> bagnetNames = bagnets.stream().map(Entry::name).toList();
+        List<List<String>> methods = targets.stream().map(t -> Sensitivity.methods(bagnetNames, t.model())).toList();
+        return new Frame(h, w, s, Shuffling.grids(h, w), grid, methods);
+    }
+
+    private static String failure(LabelledImages data, int index) {
+        try {
+            data.image(index);
+            return data.name(index) + ": readable";
+        } catch (BagNetException e) {
+            return data.name(index) + ": " + e.getMessage();
+        }
+    }
+
+    /** One image's measurements for every model, or why it was skipped. */
+    private record ImageResult(String failure, int label, float[][] clean, int[][][] shuffleTops,
+            Interactions.Effects[][][] effects, float[][][][] curves, double[] seconds) {
+    }
+
+    private ImageResult measure(LabelledImages data, int index, Frame frame) {
+        int label = data.label(index);
+        Tensor[] inputs = new Tensor[models.size()];
+        try {
+            RgbImage image = data.image(index);
+            for (int m = 0; m < models.size(); m++) {
+                inputs[m] = models.get(m).model().preprocessing().apply(image);
+                if (inputs[m].height() != frame.height || inputs[m].width() != frame.width) {
+                    return skip(data.name(index) + ": its input is " + inputs[m].width() + "x" + inputs[m].height()
+                            + ", not " + frame.width + "x" + frame.height + " as the first image's");
+                }
+            }
+            return signatures(inputs, label, index, frame);
+        } catch (BagNetException e) {
+            return skip(data.name(index) + ": " + e.getMessage());
+        }
+    }
+
+    /** Every measurement of one image, its inputs preprocessed for each model. */
+    private ImageResult signatures(Tensor[] inputs, int label, int index, Frame frame) {
+        Settings s = frame.settings;
+        double[] seconds = new double[Result.MEASUREMENTS.size()];
+        long start = System.nanoTime();
+        float[][] clean = new float[models.size()][];
+        for (int m = 0; m < models.size(); m++) {
+            clean[m] = models.get(m).model().classScores(inputs[m])[0];
+        }
+        start = lap(seconds, 0, start);
+        long[] seeds = LongStream.range(s.seed(), s.seed() + s.shuffleSeeds()).toArray();
+        int[][][] tops = new int[models.size()][][];
+        for (int m = 0; m < models.size(); m++) {
+            tops[m] = Shuffling.topOnes(models.get(m).model(), inputs[m], frame.grids, seeds, index);
+        }
+        start = lap(seconds, 1, start);
+        Interactions.Pair[][] pairs = new Interactions.Pair[s.sides().length][s.gaps().length];
+        List<Interactions.Pair> fitting = new ArrayList<>();
+        for (int a = 0; a < s.sides().length; a++) {
+            for (int g = 0; g < s.gaps().length; g++) {
+                if (Interactions.fits(frame.height, frame.width, s.sides()[a], s.gaps()[g])) {
+                    pairs[a][g] = Interactions.draw(s.seed(), frame.height, frame.width, s.sides()[a], s.gaps()[g],
+                            index);
+                    fitting.add(pairs[a][g]);
+                }
+            }
+        }
+        Interactions.Effects[][][] effects = new Interactions.Effects[models.size()][][];
+        for (int m = 0; m < models.size(); m++) {
+            Interactions.Effects[] e = Interactions.effects(models.get(m).model(), inputs[m], label, clean[m][label],
+                    fitting.toArray(Interactions.Pair[]::new));
+            effects[m] = new Interactions.Effects[pairs.length][pairs[0].length];
+            int next = 0;
+            for (int a = 0; a < pairs.length; a++) {
+                for (int g = 0; g < pairs[a].length; g++) {
+                    effects[m][a][g] = pairs[a][g] == null ? null : e[next++];
+                }
+            }
+        }
+        start = lap(seconds, 2, start);
+        float[][][][] curves = new float[targets.size()][][][];
+        double[][] heatmaps = new double[bagnets.size()][];
+        for (int b = 0; b < bagnets.size(); b++) {
+            heatmaps[b] = Sensitivity.heatmapImportance((BagNet) bagnets.get(b).model(), inputs[targets.size() + b],
+                    label, frame.grid);
+        }
+        for (int t = 0; t < targets.size(); t++) {
+            Model target = targets.get(t).model();
+            List<String> methods = frame.methods.get(t);
+            curves[t] = new float[methods.size()][][];
+            for (int m = 0; m < methods.size(); m++) {
+                String method = methods.get(m);
+                int[] order = m < bagnets.size() ? Sensitivity.order(heatmaps[m])
+                        : switch (method) {
+                            case Sensitivity.OCCLUSION -> Sensitivity.order(Sensitivity.occlusionImportance(target,
+                                    inputs[t], label, clean[t][label], frame.grid));
+                            case Sensitivity.CAM -> Sensitivity.order(Sensitivity.camImportance((Cnn) target, inputs[t],
+                                    label, frame.grid));
+                            default -> Sensitivity.randomOrder(s.seed(), frame.grid.patches(), index);
+                        };
+                curves[t][m] = Sensitivity.curve(target, inputs[t], frame.grid, order, s.k());
+            }
+        }
+        lap(seconds, 3, start);
+        return new ImageResult(null, label, clean, tops, effects, curves, seconds);
+    }
+
+    private static long lap(double[] seconds, int measurement, long start) {
+        long now = System.nanoTime();
+        seconds[measurement] += (now - start) / 1e9;
+        return now;
+    }
+
+    private static ImageResult skip(String why) {
+        return new ImageResult(why, -1, null, null, null, null, null);
+    }
+
+    private static ImageResult await(Future<ImageResult> f) {
+        try {
+            return f.get();
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new IllegalStateException(e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new BagNetException("interrupted");
+        }
+    }
+}

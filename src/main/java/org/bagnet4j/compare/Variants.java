@@ -1,0 +1,54 @@
+package org.bagnet4j.compare;
+
+import org.bagnet4j.Model;
+import org.bagnet4j.tensor.Tensor;
+
+/**
+ * Edited copies of one input ([1, H, W, C], normalized) run through a model in batches: the occluded and shuffled
+ * variants the measurements need. Occlusion writes 0, the dataset mean once normalized.
+ */
+final class Variants {
+    /** How many variants go through the model at once: large enough to fill the kernels, small enough to bound memory. */
+    private static final int MAX_BATCH = 32;
+
+    /** Writes variant {@code index} into {@code data} at {@code offset}, where a copy of the input already sits. */
+    interface Edit {
+        void apply(int index, float[] data, int offset);
+    }
+
+    private Variants() {
+    }
+
+    /** Class scores of {@code count} edited copies of {@code input}, [count][classes]. */
+    static float[][] scores(Model model, Tensor input, int count, Edit edit) {
+        int size = input.size();
+        float[][] scores = new float[count][];
+        int batch = Math.min(count, batchFor(model, input));
+        for (int start = 0; start < count; start += batch) {
+            int n = Math.min(batch, count - start);
+            float[] data = new float[n * size];
+            for (int i = 0; i < n; i++) {
+                System.arraycopy(input.data(), 0, data, i * size, size);
+                edit.apply(start + i, data, i * size);
+            }
+            float[][] part = model.classScores(Tensor.wrap(data, n, input.height(), input.width(), input.channels()));
+            System.arraycopy(part, 0, scores, start, n);
+        }
+        return scores;
+    }
+
+    private static int batchFor(Model model, Tensor input) {
+        long perImage = Math.max(1, model.activationBytes(1, input.height(), input.width()));
+        return (int) Math.max(1, Math.min(MAX_BATCH, (64L << 20) / perImage));
+    }
+
+    /** Sets a side x side square at (y, x) of one image in {@code data} (at {@code offset}) to 0 in every channel. */
+    static void occlude(float[] data, int offset, Tensor input, int y, int x, int side) {
+        int w = input.width();
+        int c = input.channels();
+        for (int row = y; row < y + side; row++) {
+            int from = offset + (row * w + x) * c;
+            java.util.Arrays.fill(data, from, from + side * c, 0f);
+        }
+    }
+}
