@@ -17,6 +17,7 @@ import org.bagnet4j.BagNet;
 import org.bagnet4j.BagNetException;
 import org.bagnet4j.Model;
 import org.bagnet4j.compare.Comparison;
+import org.bagnet4j.compare.ComparisonPictures;
 import org.bagnet4j.compare.ComparisonReport;
 import org.bagnet4j.compare.IdxImages;
 import org.bagnet4j.compare.ImageFolder;
@@ -30,10 +31,11 @@ import org.bagnet4j.image.RgbImage;
 final class CompareCommand {
     static final Set<String> SWITCHES = Set.of("force");
     static final Set<String> OPTIONS = Set.of("model", "bagnet", "idx", "limit", "threads", "seed", "shuffle-seeds",
-            "sides", "gaps", "patch", "k", "out", "force", "max-pixels");
+            "sides", "gaps", "patch", "k", "examples", "out", "force", "max-pixels");
     /** Debian's dataset-fashion-mnist: the default data when present. */
     static final Path FASHION = Path.of("/usr/share/datasets/fashion-mnist");
-    private static final List<String> FILES = List.of("report.md", "report.json");
+    private static final List<String> FILES = List.of("report.md", "report.json", "shuffling.png",
+            "interactions.png", "examples");
     private static final int MAX_SIDE = 1 << 16;
 
     private CompareCommand() {
@@ -48,7 +50,8 @@ final class CompareCommand {
         int[] sides = options.intList("sides", null, 1, MAX_SIDE);
         int[] gaps = options.intList("gaps", null, 0, MAX_SIDE);
         int patch = options.intValue("patch", 0, 1, MAX_SIDE);
-        int k = options.intValue("k", 16, 1, MAX_SIDE * MAX_SIDE);
+        int k = options.intValue("k", 16, 1, Integer.MAX_VALUE);
+        int examples = options.intValue("examples", 4, 0, 1000);
         boolean embedded = !options.has("model") && !options.has("bagnet");
         if (options.has("idx") && options.positional().size() != 1) {
             throw new UsageException("--idx IMAGES needs the labels file after it: --idx IMAGES LABELS");
@@ -58,7 +61,7 @@ final class CompareCommand {
                     + " arguments");
         }
         Path dir = OutputFolder.chosen(options, "compare");
-        OutputFolder.checkWritable(dir, FILES, options.has("force"));
+        OutputFolder.checkWritable(dir, FILES, options.has("force"));  // again with the plots' names, once known
 
         List<Comparison.Entry> targets = new ArrayList<>();
         List<Comparison.Entry> bagnets = new ArrayList<>();
@@ -71,7 +74,8 @@ final class CompareCommand {
             }
         } else {
             for (String file : options.all("model")) {
-                targets.add(new Comparison.Entry(shortName(file), Model.load(ArgumentPath.of(file), 1)));
+                targets.add(new Comparison.Entry(uniqueName(file, targets, bagnets), Model.load(ArgumentPath.of(file),
+                        1)));
             }
             for (String file : options.all("bagnet")) {
                 Model m = Model.load(ArgumentPath.of(file), 1);
@@ -79,7 +83,7 @@ final class CompareCommand {
                     throw new BagNetException("--bagnet " + file + " holds a " + m.architecture().name() + " ("
                             + m.architecture().family() + "), not a BagNet; give it with --model");
                 }
-                bagnets.add(new Comparison.Entry(shortName(file), m));
+                bagnets.add(new Comparison.Entry(uniqueName(file, targets, bagnets), m));
             }
         }
         Model first = targets.isEmpty() ? bagnets.getFirst().model() : targets.getFirst().model();
@@ -94,6 +98,9 @@ final class CompareCommand {
             settings = new Comparison.Settings(seed, shuffleSeeds, sides != null ? sides : d.sides(),
                     gaps != null ? gaps : d.gaps(), patch > 0 ? patch : d.patch(), k);
         }
+        List<String> files = new ArrayList<>(FILES);
+        targets.forEach(t -> files.add("sensitivity-" + ComparisonPictures.fileName(t.name()) + ".png"));
+        OutputFolder.checkWritable(dir, files, options.has("force"));
         Progress progress = new Progress(err, data.size(), Progress.wanted(data.size()));
         long start = System.nanoTime();
         Comparison.Result result = new Comparison(targets, bagnets, settings, threads).run(data,
@@ -102,13 +109,38 @@ final class CompareCommand {
         progress.println("");
         OutputFolder.create(dir);
         write(dir.resolve("report.json"), ComparisonReport.json(result));
+        ComparisonPictures.plots(result).forEach((name, picture) -> ExplainCommand.writePng(dir.resolve(name),
+                picture));
+        writeExamples(dir.resolve("examples"), targets, bagnets, data, examples, result.settings().patch());
         write(dir.resolve("report.md"), ComparisonReport.markdown(result) + String.format(Locale.ROOT,
                 "%nWall time: %.1f s on %d threads.%n", seconds, threads));
-        out.printf(Locale.ROOT, "compared %d models on %d images in %.1f s%s%n  report: %s%n  data:   %s%n",
-                result.models().size(), result.images(), seconds, result.skipped().isEmpty() ? ""
-                        : " (" + result.skipped().size() + " images skipped: unreadable)", dir.resolve("report.md"),
-                dir.resolve("report.json"));
+        out.printf(Locale.ROOT, "compared %d models on %d images in %.1f s%s%n  report:   %s%n  numbers:  %s%n"
+                + "  plots:    %s%n  examples: %s%n", result.models().size(), result.images(), seconds,
+                result.skipped().isEmpty() ? "" : " (" + result.skipped().size() + " images skipped: unreadable)",
+                dir.resolve("report.md"), dir.resolve("report.json"), dir, dir.resolve("examples"));
         return result.skipped().isEmpty() ? 0 : 1;
+    }
+
+    /** Pictures of the first readable images: each BagNet's heatmap and each target's occlusion map. */
+    private static void writeExamples(Path dir, List<Comparison.Entry> targets, List<Comparison.Entry> bagnets,
+            LabelledImages data, int count, int patch) {
+        int written = 0;
+        for (int i = 0; i < data.size() && written < count; i++) {
+            RgbImage image;
+            try {
+                image = data.image(i);
+            } catch (BagNetException e) {
+                continue;
+            }
+            if (written++ == 0) {
+                OutputFolder.create(dir);
+            }
+            int label = data.label(i);
+            String name = String.format(Locale.ROOT, "%03d-%s", i, data.classNames().get(label));
+            ExplainCommand.writePng(dir.resolve(ComparisonPictures.fileName(name) + ".png"),
+                    ComparisonPictures.example(targets, bagnets, image, label, data.classNames().get(label),
+                            data.name(i) + " (" + data.classNames().get(label) + ")", patch));
+        }
     }
 
     /** The data: a folder, IDX files, or by default Debian's Fashion-MNIST test set, else the bundled samples. */
@@ -155,6 +187,19 @@ final class CompareCommand {
             }
         }
         return name;
+    }
+
+    /** The file's short name, with " (2)", " (3)" ... when an earlier model has it already. */
+    private static String uniqueName(String file, List<Comparison.Entry> targets, List<Comparison.Entry> bagnets) {
+        String name = shortName(file);
+        List<String> taken = new ArrayList<>();
+        targets.forEach(e -> taken.add(e.name()));
+        bagnets.forEach(e -> taken.add(e.name()));
+        String unique = name;
+        for (int n = 2; taken.contains(unique); n++) {
+            unique = name + " (" + n + ")";
+        }
+        return unique;
     }
 
     private static void write(Path file, String text) {

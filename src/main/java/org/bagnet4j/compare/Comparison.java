@@ -104,7 +104,17 @@ public final class Comparison {
         }
         List<Entry> all = new ArrayList<>(targets);
         all.addAll(bagnets);
+        for (Entry e : all) {
+            if (e.model().preprocessing() == null) {
+                throw new BagNetException(e.name() + " does not say how to preprocess images (its file has no "
+                        + "preprocessing metadata), so it cannot be compared on images");
+            }
+        }
         this.models = List.copyOf(all);
+        if (all.stream().map(Entry::name).distinct().count() < all.size()) {
+            throw new BagNetException("two models are named alike; reports need one name per model: "
+                    + all.stream().map(Entry::name).toList());
+        }
         if (models.isEmpty()) {
             throw new BagNetException("nothing to compare: give at least one model");
         }

@@ -44,7 +44,7 @@ public final class IdxImages implements LabelledImages {
         byte[] labelBytes = readIdx(labels, LABELS_MAGIC, labelHeader);
         if (imageHeader[0] != labelHeader[0]) {
             throw new BagNetException(images.getFileName() + " holds " + imageHeader[0] + " images but "
-                    + labels.getFileName() + " " + labelHeader[0] + " labels");
+                    + labels.getFileName() + " holds " + labelHeader[0] + " labels");
         }
         for (int i = 0; i < labelBytes.length; i++) {
             if ((labelBytes[i] & 0xff) >= classNames.size()) {
