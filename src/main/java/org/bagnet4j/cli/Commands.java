@@ -58,7 +58,7 @@ public final class Commands {
                    Writes to DIR (default: bagnet4j-output/IMAGE-scrambled).
               compare [--model CNN ...] [--bagnet B ...] [DATA | --idx IMAGES LABELS] [--limit N]
                    [--threads T] [--seed S] [--shuffle-seeds 3] [--sides P,P] [--gaps D,D,...] [--patch P]
-                   [--k 16] [--max-pixels N] [--out DIR] [--force]
+                   [--k 16] [--examples 4] [--max-pixels N] [--out DIR] [--force]
                    are CNNs bags of local features? The paper's four signatures for every model: accuracy
                    after shuffling N x N tiles; interactions of two occluded squares of side P at gap D;
                    similarity of errors and logits; and how fast each CNN's true-class logit drops when
@@ -66,8 +66,10 @@ public final class Commands {
                    and class activation map, or at random. DATA: a folder with one subfolder of images per
                    class (sorted names = class indices), or Fashion-MNIST's IDX files (gzip or not).
                    Without models: the embedded CNNs against the embedded BagNets, on Debian's Fashion-MNIST
-                   test set if installed, else on the bundled samples. Writes report.md and report.json to
-                   DIR (default: bagnet4j-output/compare).
+                   test set if installed, else on the bundled samples. Writes report.md (tables and what they
+                   show), report.json (every number), plots of each curve, and for the first --examples images
+                   each BagNet's heatmap and each CNN's occlusion map, to DIR (default:
+                   bagnet4j-output/compare). Occluded pixels are set to 0 after normalization (the data mean).
               bench [--model M | --preset NAME] [--size 224] [--batch 1] [--threads T] [--iters 20]
                    [--warmup 5] [--json]
                    median and minimum latency per image, images/s and GFLOP/s of the class scores. Presets:
