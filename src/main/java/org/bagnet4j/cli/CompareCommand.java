@@ -37,6 +37,8 @@ final class CompareCommand {
     private static final List<String> FILES = List.of("report.md", "report.json", "shuffling.png",
             "interactions.png", "examples");
     private static final int MAX_SIDE = 1 << 16;
+    /** The running sums, saved as the run goes: a rerun of the same command continues from them. */
+    static final String STATE = "compare.state";
 
     private CompareCommand() {
     }
@@ -103,11 +105,16 @@ final class CompareCommand {
         OutputFolder.checkWritable(dir, files, options.has("force"));
         Progress progress = new Progress(err, data.size(), Progress.wanted(data.size()));
         long start = System.nanoTime();
-        Comparison.Result result = new Comparison(targets, bagnets, settings, threads).run(data,
-                (done, total) -> progress.update((int) done, "images"));
+        Comparison comparison = new Comparison(targets, bagnets, settings, threads);
+        comparison.check(data);
+        OutputFolder.create(dir);
+        Comparison.Result result = comparison.run(data,
+                (done, total) -> progress.update((int) done, "images"), dir.resolve(STATE), identity(options));
         double seconds = (System.nanoTime() - start) / 1e9;
         progress.println("");
-        OutputFolder.create(dir);
+        if (result.resumedAt() > 0) {
+            err.println("bagnet4j: continued an interrupted run after its first " + result.resumedAt() + " images");
+        }
         write(dir.resolve("report.json"), ComparisonReport.json(result));
         ComparisonPictures.plots(result).forEach((name, picture) -> ExplainCommand.writePng(dir.resolve(name),
                 picture));
@@ -116,9 +123,9 @@ final class CompareCommand {
                 "%nWall time: %.1f s on %d threads.%n", seconds, threads));
         out.printf(Locale.ROOT, "compared %d models on %d images in %.1f s%s%n  report:   %s%n  numbers:  %s%n"
                 + "  plots:    %s%n  examples: %s%n", result.models().size(), result.images(), seconds,
-                result.skipped().isEmpty() ? "" : " (" + result.skipped().size() + " images skipped: unreadable)",
+                result.skippedCount() == 0 ? "" : " (" + result.skippedCount() + " images skipped: unreadable)",
                 dir.resolve("report.md"), dir.resolve("report.json"), dir, dir.resolve("examples"));
-        return result.skipped().isEmpty() ? 0 : 1;
+        return result.skippedCount() == 0 ? 0 : 1;
     }
 
     /** Pictures of the first readable images: each BagNet's heatmap and each target's occlusion map. */
@@ -176,6 +183,27 @@ final class CompareCommand {
             }
         }
         return LabelledImages.of(images, labels.stream().mapToInt(Integer::intValue).toArray(), classes);
+    }
+
+    /** What identifies the models and data of a run: files by path, size and date, so that a changed file restarts. */
+    private static String identity(Options options) {
+        List<String> parts = new ArrayList<>();
+        for (String option : List.of("model", "bagnet", "idx")) {
+            for (String value : options.all(option)) {
+                parts.add(option + " " + fileIdentity(value));
+            }
+        }
+        options.positional().forEach(p -> parts.add(fileIdentity(p)));
+        return String.join("\n", parts);
+    }
+
+    private static String fileIdentity(String file) {
+        Path path = ArgumentPath.of(file).toAbsolutePath();
+        try {
+            return path + " " + Files.size(path) + " " + Files.getLastModifiedTime(path);
+        } catch (IOException e) {
+            return path.toString();
+        }
     }
 
     /** A model's name in reports: its file name without the extension. */

@@ -1,5 +1,8 @@
 package org.bagnet4j.compare;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -7,6 +10,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.function.Supplier;
 import java.util.stream.IntStream;
 import java.util.stream.LongStream;
 
@@ -68,18 +72,22 @@ public final class Comparison {
     }
 
     /**
-     * Everything measured. {@code receptiveFields} holds each BagNet's q, 0 for the other models; {@code seconds}
-     * the time each measurement took, summed over threads.
+     * Everything measured. {@code receptiveFields} holds each BagNet's q, 0 for the other models;
+     * {@code skipped} the reasons for the first 1000 of the {@code skippedCount} images that could not be measured;
+     * {@code resumedAt} the images an earlier, interrupted run had measured (0 for a fresh run); {@code seconds} the
+     * time each measurement took, summed over threads (and over the interrupted run).
      */
     public record Result(List<String> models, int[] receptiveFields, List<String> targets, int height, int width,
-            Settings settings,
-            int images, List<String> skipped, Shuffling.Result[] shuffling, Interactions.Result[] interactions,
+            Settings settings, int images, int skippedCount, List<String> skipped, int resumedAt,
+            Shuffling.Result[] shuffling, Interactions.Result[] interactions,
             Errors.Result errors, Sensitivity.Result[] sensitivity, double[] seconds) {
         /** Names of the measurements, in the order of {@link #seconds}. */
         public static final List<String> MEASUREMENTS = List.of("errors", "shuffling", "interactions",
                 "sensitivity");
     }
 
+    /** Images between saves of the running sums. */
+    private static final int SAVE_EVERY = 100;
     private final List<Entry> targets;
     private final List<Entry> bagnets;
     private final List<Entry> models;
@@ -124,6 +132,96 @@ public final class Comparison {
 
     /** Measures every image of {@code data}; images that cannot be read are skipped and listed. */
     public Result run(LabelledImages data, ProgressListener progress) {
+        return run(data, progress, null, "");
+    }
+
+    /**
+     * As {@link #run(LabelledImages, ProgressListener)}, saving the running sums to {@code stateFile} as it goes and
+     * deleting it when done. A run that finds there the state of the same comparison (same {@code identity} of the
+     * models, e.g. their files' names, sizes and dates; same settings and data) continues from it, with the same
+     * results to the bit as one uninterrupted run.
+     */
+    public Result run(LabelledImages data, ProgressListener progress, Path stateFile, String identity) {
+        Frame frame = frame(data);
+        int classes = data.classNames().size();
+        Supplier<RunState> fresh = () -> fresh(frame, classes);
+        String fingerprint = String.join("\n", identity, models.stream().map(Entry::name).toList().toString(),
+                targets.stream().map(Entry::name).toList().toString(), frame.height + "x" + frame.width,
+                frame.settings.toString(), data.size() + " images",
+                data.name(0), data.name(data.size() - 1));
+        RunState resumed = stateFile == null ? null : RunState.resume(fresh, stateFile, fingerprint, data.size());
+        RunState state = resumed != null ? resumed : fresh.get();
+        int resumedAt = state.next;
+        ExecutorService pool = Executors.newFixedThreadPool(threads, Thread.ofPlatform().daemon().factory());
+        try {
+            // A window of images in flight: enough to keep every thread busy, few enough to bound memory.
+            int window = 4 * threads;
+            List<Future<ImageResult>> inFlight = new ArrayList<>();
+            for (int i = state.next; i < data.size() || !inFlight.isEmpty(); ) {
+                while (i < data.size() && inFlight.size() < window) {
+                    int index = i++;
+                    inFlight.add(pool.submit(() -> measure(data, index, frame)));
+                }
+                state.add(await(inFlight.removeFirst()));
+                if (stateFile != null && state.next % SAVE_EVERY == 0) {
+                    state.save(stateFile, fingerprint);
+                }
+                if (progress != null) {
+                    progress.progress(state.next, data.size());
+                }
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        if (state.measured == 0) {
+            throw new BagNetException("no image could be measured; the first: " + state.skipped.getFirst());
+        }
+        if (stateFile != null) {
+            try {
+                Files.deleteIfExists(stateFile);
+            } catch (IOException e) {
+                throw new BagNetException("cannot delete " + stateFile + ": " + BagNetException.reason(e));
+            }
+        }
+        return new Result(models.stream().map(Entry::name).toList(), models.stream()
+                .mapToInt(e -> e.model() instanceof BagNet b ? b.receptiveField() : 0).toArray(),
+                targets.stream().map(Entry::name).toList(), frame.height, frame.width, frame.settings, state.measured,
+                state.skippedCount, List.copyOf(state.skipped), resumedAt,
+                Arrays.stream(state.shuffling).map(Shuffling.Tally::result).toArray(Shuffling.Result[]::new),
+                Arrays.stream(state.interactions).map(Interactions.Tally::result).toArray(Interactions.Result[]::new),
+                state.errors.result(), Arrays.stream(state.sensitivity).map(Sensitivity.Tally::result)
+                        .toArray(Sensitivity.Result[]::new), state.seconds.clone());
+    }
+
+    private RunState fresh(Frame frame, int classes) {
+        Shuffling.Tally[] shuffling = new Shuffling.Tally[models.size()];
+        Interactions.Tally[] interactions = new Interactions.Tally[models.size()];
+        for (int m = 0; m < models.size(); m++) {
+            shuffling[m] = new Shuffling.Tally(frame.grids);
+            interactions[m] = new Interactions.Tally(frame.settings.sides(), frame.settings.gaps());
+        }
+        Sensitivity.Tally[] sensitivity = new Sensitivity.Tally[targets.size()];
+        for (int t = 0; t < targets.size(); t++) {
+            sensitivity[t] = new Sensitivity.Tally(targets.get(t).name(), frame.methods.get(t), frame.settings.k());
+        }
+        return new RunState(shuffling, interactions, new Errors.Tally(models.size(), classes), sensitivity);
+    }
+
+    /** The geometry every image must have, and what follows from it; checked on the first readable image. */
+    private record Frame(int height, int width, Settings settings, int[] grids, Sensitivity.Grid grid,
+            List<List<String>> methods) {
+    }
+
+    /**
+     * Checks, without measuring, that the models can be compared on {@code data}: images to measure, the models'
+     * classes, one input size, receptive fields that fit, and settings that fit the input; a one-line
+     * BagNetException if not.
+     */
+    public void check(LabelledImages data) {
+        frame(data);
+    }
+
+    private Frame frame(LabelledImages data) {
         if (data.size() == 0) {
             throw new BagNetException("no images to compare on");
         }
@@ -134,74 +232,6 @@ public final class Comparison {
                 throw new BagNetException(e.name() + " knows " + known + " classes but the data has " + classes);
             }
         }
-        Frame frame = frame(data);
-        Shuffling.Tally[] shuffling = new Shuffling.Tally[models.size()];
-        Interactions.Tally[] interactions = new Interactions.Tally[models.size()];
-        for (int m = 0; m < models.size(); m++) {
-            shuffling[m] = new Shuffling.Tally(frame.grids);
-            interactions[m] = new Interactions.Tally(frame.settings.sides(), frame.settings.gaps());
-        }
-        Errors.Tally errors = new Errors.Tally(models.size(), classes);
-        Sensitivity.Tally[] sensitivity = new Sensitivity.Tally[targets.size()];
-        for (int t = 0; t < targets.size(); t++) {
-            sensitivity[t] = new Sensitivity.Tally(targets.get(t).name(), frame.methods.get(t), frame.settings.k());
-        }
-        List<String> skipped = new ArrayList<>();
-        double[] seconds = new double[Result.MEASUREMENTS.size()];
-        int measured = 0;
-        ExecutorService pool = Executors.newFixedThreadPool(threads, Thread.ofPlatform().daemon().factory());
-        try {
-            // A window of images in flight: enough to keep every thread busy, few enough to bound memory.
-            int window = 4 * threads;
-            List<Future<ImageResult>> inFlight = new ArrayList<>();
-            for (int i = 0; i < data.size() || !inFlight.isEmpty(); ) {
-                while (i < data.size() && inFlight.size() < window) {
-                    int index = i++;
-                    inFlight.add(pool.submit(() -> measure(data, index, frame)));
-                }
-                ImageResult r = await(inFlight.removeFirst());
-                if (r.failure != null) {
-                    skipped.add(r.failure);
-                } else {
-                    measured++;
-                    errors.add(r.label, r.clean);
-                    for (int m = 0; m < models.size(); m++) {
-                        shuffling[m].add(r.label, Scores.argmax(r.clean[m]), r.shuffleTops[m]);
-                        interactions[m].add(r.effects[m]);
-                    }
-                    for (int t = 0; t < targets.size(); t++) {
-                        sensitivity[t].add(r.label, r.clean[t], r.curves[t]);
-                    }
-                    for (int s = 0; s < seconds.length; s++) {
-                        seconds[s] += r.seconds[s];
-                    }
-                }
-                if (progress != null) {
-                    progress.progress(i - inFlight.size(), data.size());
-                }
-            }
-        } finally {
-            pool.shutdownNow();
-        }
-        if (measured == 0) {
-            throw new BagNetException("no image could be measured; the first: " + skipped.getFirst());
-        }
-        return new Result(models.stream().map(Entry::name).toList(), models.stream()
-                .mapToInt(e -> e.model() instanceof BagNet b ? b.receptiveField() : 0).toArray(),
-                targets.stream().map(Entry::name).toList(),
-                frame.height, frame.width, frame.settings, measured, List.copyOf(skipped),
-                Arrays.stream(shuffling).map(Shuffling.Tally::result).toArray(Shuffling.Result[]::new),
-                Arrays.stream(interactions).map(Interactions.Tally::result).toArray(Interactions.Result[]::new),
-                errors.result(), Arrays.stream(sensitivity).map(Sensitivity.Tally::result)
-                        .toArray(Sensitivity.Result[]::new), seconds);
-    }
-
-    /** The geometry every image must have, and what follows from it; checked on the first readable image. */
-    private record Frame(int height, int width, Settings settings, int[] grids, Sensitivity.Grid grid,
-            List<List<String>> methods) {
-    }
-
-    private Frame frame(LabelledImages data) {
         RgbImage first = null;
         for (int i = 0; i < data.size() && first == null; i++) {
             try {
@@ -252,7 +282,7 @@ public final class Comparison {
     }
 
     /** One image's measurements for every model, or why it was skipped. */
-    private record ImageResult(String failure, int label, float[][] clean, int[][][] shuffleTops,
+    record ImageResult(String failure, int label, float[][] clean, int[][][] shuffleTops,
             Interactions.Effects[][][] effects, float[][][][] curves, double[] seconds) {
     }
 

@@ -24,7 +24,9 @@ public final class ComparisonReport {
                 .append(", \"patch\": ").append(s.patch()).append(", \"k\": ").append(s.k())
                 .append(", \"occlusion_value\": \"0 after normalization (the dataset mean)\"},\n");
         j.append("  \"images\": ").append(r.images()).append(",\n");
-        j.append("  \"skipped\": ").append(strings(r.skipped())).append(",\n");
+        j.append("  \"skipped\": ").append(r.skippedCount()).append(",\n");
+        j.append("  \"skipped_reasons\": ").append(strings(r.skipped())).append(",\n");
+        j.append("  \"resumed_at\": ").append(r.resumedAt()).append(",\n");
         j.append("  \"seconds\": {");
         for (int i = 0; i < r.seconds().length; i++) {
             j.append(i > 0 ? ", " : "").append(Json.quote(Comparison.Result.MEASUREMENTS.get(i))).append(": ")
@@ -84,8 +86,8 @@ public final class ComparisonReport {
     public static String markdown(Comparison.Result r) {
         StringBuilder md = new StringBuilder("# Are these CNNs bags of local features?\n\n");
         md.append(String.format(Locale.ROOT, "%d images%s at %dx%d input. Models: %s. Occluded pixels are set to 0 "
-                + "after normalization (the dataset mean). Settings: %s.%n%n", r.images(), r.skipped().isEmpty() ? ""
-                : " (" + r.skipped().size() + " skipped: unreadable)", r.width(), r.height(), describe(r), r.settings()));
+                + "after normalization (the dataset mean). Settings: %s.%n%n", r.images(), r.skippedCount() == 0 ? ""
+                : " (" + r.skippedCount() + " skipped: unreadable)", r.width(), r.height(), describe(r), r.settings()));
         errors(md, r);
         shuffling(md, r);
         interactions(md, r);
@@ -95,11 +97,11 @@ public final class ComparisonReport {
             md.append("| ").append(Comparison.Result.MEASUREMENTS.get(i)).append(" | ")
                     .append(decimal(r.seconds()[i], 1)).append(" |\n");
         }
-        if (!r.skipped().isEmpty()) {
+        if (r.skippedCount() > 0) {
             md.append("\n## Skipped images\n\n");
             r.skipped().stream().limit(20).forEach(s -> md.append("- ").append(s).append('\n'));
-            if (r.skipped().size() > 20) {
-                md.append("- ... and ").append(r.skipped().size() - 20).append(" more\n");
+            if (r.skippedCount() > 20) {
+                md.append("- ... and ").append(r.skippedCount() - 20).append(" more (report.json lists up to 1000)\n");
             }
         }
         return md.toString();

@@ -82,6 +82,22 @@ public final class Errors {
             logitCount += classes;
         }
 
+        void visit(Sums sums) {
+            sums.longs(perClass);
+            sums.longs(wrongPerClass);
+            sums.longs(right);
+            sums.longs(agree);
+            sums.longs(bothWrong);
+            sums.longs(eitherWrong);
+            for (double[][] pair : logitSums) {
+                sums.doubles(pair);
+            }
+            long[] counts = {images, logitCount};
+            sums.longs(counts);
+            images = counts[0];
+            logitCount = counts[1];
+        }
+
         Result result() {
             ModelErrors[] errors = new ModelErrors[models];
             for (int m = 0; m < models; m++) {

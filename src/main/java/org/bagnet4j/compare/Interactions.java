@@ -111,6 +111,13 @@ public final class Interactions {
             }
         }
 
+        void visit(Sums sums) {
+            sums.doubles(absInteraction);
+            sums.doubles(interaction);
+            sums.doubles(single);
+            sums.longs(count);
+        }
+
         Result result() {
             double[][] relative = new double[sides.length][gaps.length];
             double[][] mean = new double[sides.length][gaps.length];

@@ -161,6 +161,14 @@ public final class Sensitivity {
             }
         }
 
+        void visit(Sums sums) {
+            sums.doubles(drop);
+            sums.longs(right);
+            long[] count = {images};
+            sums.longs(count);
+            images = count[0];
+        }
+
         Result result() {
             int methodCount = methods.size();
             double[][] meanDrop = new double[methodCount][];

@@ -99,6 +99,14 @@ public final class Shuffling {
             trials += tops[0].length;
         }
 
+        void visit(Sums sums) {
+            sums.longs(right);
+            sums.longs(agreeing);
+            long[] count = {trials};
+            sums.longs(count);
+            trials = count[0];
+        }
+
         Result result() {
             double[] accuracy = new double[grids.length];
             double[] agreement = new double[grids.length];
