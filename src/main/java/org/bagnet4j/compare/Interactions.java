@@ -54,15 +54,15 @@ public final class Interactions {
 
     /** One image's effects for every pair, in the order given. */
     static Effects[] effects(Model model, Tensor input, int label, float clean, Pair[] pairs) {
-        float[][] scores = Variants.scores(model, input, 3 * pairs.length, (i, data, offset) -> {
-            Pair p = pairs[i / 3];
-            if (i % 3 != 1) {
-                Variants.occlude(data, offset, input, p.ya(), p.xa(), p.side());
-            }
-            if (i % 3 != 0) {
-                Variants.occlude(data, offset, input, p.yb(), p.xb(), p.side());
-            }
-        });
+        Variants.Occluders[] variants = new Variants.Occluders[3 * pairs.length];
+        for (int i = 0; i < pairs.length; i++) {
+            Pair p = pairs[i];
+            variants[3 * i] = new Variants.Occluders(p.side(), new int[] {p.ya()}, new int[] {p.xa()});
+            variants[3 * i + 1] = new Variants.Occluders(p.side(), new int[] {p.yb()}, new int[] {p.xb()});
+            variants[3 * i + 2] = new Variants.Occluders(p.side(), new int[] {p.ya(), p.yb()},
+                    new int[] {p.xa(), p.xb()});
+        }
+        float[][] scores = Variants.occluded(model, input, variants);
         Effects[] effects = new Effects[pairs.length];
         for (int i = 0; i < pairs.length; i++) {
             effects[i] = new Effects((double) scores[3 * i][label] - clean, (double) scores[3 * i + 1][label] - clean,

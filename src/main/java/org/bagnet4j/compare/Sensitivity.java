@@ -83,8 +83,11 @@ public final class Sensitivity {
 
     /** The target's occlusion map: its label logit's drop when each patch alone is occluded. */
     static double[] occlusionImportance(Model target, Tensor input, int label, float clean, Grid grid) {
-        float[][] scores = Variants.scores(target, input, grid.patches(),
-                (p, data, offset) -> Variants.occlude(data, offset, input, grid.top(p), grid.left(p), grid.side()));
+        Variants.Occluders[] variants = new Variants.Occluders[grid.patches()];
+        for (int p = 0; p < variants.length; p++) {
+            variants[p] = new Variants.Occluders(grid.side(), new int[] {grid.top(p)}, new int[] {grid.left(p)});
+        }
+        float[][] scores = Variants.occluded(target, input, variants);
         double[] importance = new double[grid.patches()];
         for (int p = 0; p < importance.length; p++) {
             importance[p] = (double) clean - scores[p][label];
@@ -118,11 +121,13 @@ public final class Sensitivity {
 
     /** The target's label logits with the first k = 1..K patches of {@code order} occluded, [K]. */
     static float[][] curve(Model target, Tensor input, Grid grid, int[] order, int k) {
-        return Variants.scores(target, input, k, (i, data, offset) -> {
-            for (int j = 0; j <= i; j++) {
-                Variants.occlude(data, offset, input, grid.top(order[j]), grid.left(order[j]), grid.side());
-            }
-        });
+        Variants.Occluders[] variants = new Variants.Occluders[k];
+        for (int i = 0; i < k; i++) {
+            int[] first = Arrays.copyOf(order, i + 1);
+            variants[i] = new Variants.Occluders(grid.side(), Arrays.stream(first).map(grid::top).toArray(),
+                    Arrays.stream(first).map(grid::left).toArray());
+        }
+        return Variants.occluded(target, input, variants);
     }
 
     /**

@@ -1,5 +1,6 @@
 package org.bagnet4j.compare;
 
+import org.bagnet4j.BagNet;
 import org.bagnet4j.Model;
 import org.bagnet4j.tensor.Tensor;
 
@@ -16,7 +17,32 @@ final class Variants {
         void apply(int index, float[] data, int offset);
     }
 
+    /** Squares of one side set to 0 (top-left corners at ys[i], xs[i]): one occluded variant. */
+    record Occluders(int side, int[] ys, int[] xs) {
+    }
+
     private Variants() {
+    }
+
+    /**
+     * Class scores of occluded copies of {@code input}, [variants][classes]. A BagNet recomputes only the cells
+     * its occluders change ({@link BagNetCells}); other models run each variant whole.
+     */
+    static float[][] occluded(Model model, Tensor input, Occluders[] variants) {
+        if (model instanceof BagNet bagnet) {
+            return BagNetCells.occluded(bagnet, input, variants);
+        }
+        return wholePasses(model, input, variants);
+    }
+
+    /** Each occluded variant through the whole model: what {@link BagNetCells} must agree with. */
+    static float[][] wholePasses(Model model, Tensor input, Occluders[] variants) {
+        return scores(model, input, variants.length, (i, data, offset) -> {
+            Occluders o = variants[i];
+            for (int j = 0; j < o.ys().length; j++) {
+                occlude(data, offset, input, o.ys()[j], o.xs()[j], o.side());
+            }
+        });
     }
 
     /** Class scores of {@code count} edited copies of {@code input}, [count][classes]. */
@@ -43,7 +69,7 @@ final class Variants {
     }
 
     /** Sets a side x side square at (y, x) of one image in {@code data} (at {@code offset}) to 0 in every channel. */
-    static void occlude(float[] data, int offset, Tensor input, int y, int x, int side) {
+    private static void occlude(float[] data, int offset, Tensor input, int y, int x, int side) {
         int w = input.width();
         int c = input.channels();
         for (int row = y; row < y + side; row++) {

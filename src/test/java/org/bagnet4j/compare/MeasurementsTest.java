@@ -98,6 +98,42 @@ class MeasurementsTest {
         assertThat(worstNear).isGreaterThan(1e-2);
     }
 
+    /**
+     * A BagNet's occluded variants from its changed cells alone equal whole passes over the occluded input, for
+     * occluders anywhere (edges, outside every window, several
+     * at once) and of several sides.
+     */
+    @Test
+    void recomputingOnlyTheChangedCellsEqualsWholePasses() {
+        BagNet bagnet = BagNet.embedded(1);
+        Tensor input = Tensor.zeros(1, 34, 34, 1);
+        java.util.Random random = new java.util.Random(2);
+        for (int i = 0; i < input.size(); i++) {
+            input.data()[i] = (float) random.nextGaussian();
+        }
+        Variants.Occluders[] variants = new Variants.Occluders[60];
+        for (int v = 0; v < variants.length; v++) {
+            int side = 1 + random.nextInt(12);
+            int count = 1 + random.nextInt(3);
+            int[] ys = new int[count];
+            int[] xs = new int[count];
+            for (int i = 0; i < count; i++) {
+                ys[i] = random.nextInt(34 - side + 1);
+                xs[i] = random.nextInt(34 - side + 1);
+            }
+            variants[v] = new Variants.Occluders(side, ys, xs);
+        }
+        variants[0] = new Variants.Occluders(2, new int[] {33}, new int[] {33}); // the corner no window reaches
+        float[][] cells = BagNetCells.occluded(bagnet, input, variants);
+        float[][] whole = Variants.wholePasses(bagnet, input, variants);
+        for (int v = 0; v < variants.length; v++) {
+            for (int c = 0; c < whole[v].length; c++) {
+                assertThat(cells[v][c]).as("variant %d class %d", v, c).isCloseTo(whole[v][c],
+                        within(1e-5f * (1 + Math.abs(whole[v][c]))));
+            }
+        }
+    }
+
     @Test
     void errorsCountAgreementAndOverlap() {
         Errors.Tally t = new Errors.Tally(2, 3);
