@@ -100,8 +100,7 @@ class MeasurementsTest {
 
     /**
      * A BagNet's occluded variants from its changed cells alone equal whole passes over the occluded input, for
-     * occluders anywhere (edges, outside every window, several
-     * at once) and of several sides.
+     * occluders anywhere (edges, outside every window, several at once) and of several sides.
      */
     @Test
     void recomputingOnlyTheChangedCellsEqualsWholePasses() {
