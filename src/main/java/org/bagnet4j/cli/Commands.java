@@ -56,15 +56,17 @@ public final class Commands {
                    shuffles N x N tiles of the image and shows the top-5 and the heatmaps before and after (on
                    one colour scale): a bag-of-local-features decision barely depends on the object's shape.
                    Writes to DIR (default: bagnet4j-output/IMAGE-scrambled).
-              compare [--model CNN ...] [--bagnet B ...] [DATA | --idx IMAGES LABELS] [--limit N]
-                   [--threads T] [--seed S] [--shuffle-seeds 3] [--sides P,P] [--gaps D,D,...] [--patch P]
-                   [--k 16] [--examples 4] [--max-pixels N] [--out DIR] [--force]
+              compare [--model CNN ...] [--bagnet B ...] [DATA [--labels FILE] | --idx IMAGES LABELS]
+                   [--limit N] [--threads T] [--seed S] [--shuffle-seeds 3] [--sides P,P] [--gaps D,D,...]
+                   [--patch P] [--k 16] [--examples 4] [--max-pixels N] [--out DIR] [--force]
                    are CNNs bags of local features? The paper's four signatures for every model: accuracy
                    after shuffling N x N tiles; interactions of two occluded squares of side P at gap D;
                    similarity of errors and logits; and how fast each CNN's true-class logit drops when
                    patches are occluded in the order of each BagNet's heatmap, of the CNN's own occlusion map
                    and class activation map, or at random. DATA: a folder with one subfolder of images per
-                   class (sorted names = class indices), or Fashion-MNIST's IDX files (gzip or not).
+                   class (sorted names = class indices, or --labels: the folder names in class order, one
+                   per line), or Fashion-MNIST's IDX files (gzip or not). A rerun of an interrupted run
+                   continues where it stopped.
                    Without models: the embedded CNNs against the embedded BagNets, on Debian's Fashion-MNIST
                    test set if installed, else on the bundled samples. Writes report.md (tables and what they
                    show), report.json (every number), plots of each curve, and for the first --examples images

@@ -31,12 +31,13 @@ import org.bagnet4j.image.RgbImage;
 final class CompareCommand {
     static final Set<String> SWITCHES = Set.of("force");
     static final Set<String> OPTIONS = Set.of("model", "bagnet", "idx", "limit", "threads", "seed", "shuffle-seeds",
-            "sides", "gaps", "patch", "k", "examples", "out", "force", "max-pixels");
+            "sides", "gaps", "patch", "k", "examples", "labels", "out", "force", "max-pixels");
     /** Debian's dataset-fashion-mnist: the default data when present. */
     static final Path FASHION = Path.of("/usr/share/datasets/fashion-mnist");
     private static final List<String> FILES = List.of("report.md", "report.json", "shuffling.png",
             "interactions.png", "examples");
     private static final int MAX_SIDE = 1 << 16;
+    private static final long MAX_LABELS_BYTES = 16 << 20;
     /** The running sums, saved as the run goes: a rerun of the same command continues from them. */
     static final String STATE = "compare.state";
 
@@ -55,6 +56,9 @@ final class CompareCommand {
         int k = options.intValue("k", 16, 1, Integer.MAX_VALUE);
         int examples = options.intValue("examples", 4, 0, 1000);
         boolean embedded = !options.has("model") && !options.has("bagnet");
+        if (options.has("labels") && (options.has("idx") || options.positional().isEmpty())) {
+            throw new UsageException("--labels names the class folders of a DATA folder");
+        }
         if (options.has("idx") && options.positional().size() != 1) {
             throw new UsageException("--idx IMAGES needs the labels file after it: --idx IMAGES LABELS");
         }
@@ -158,7 +162,8 @@ final class CompareCommand {
                     ArgumentPath.of(options.positional().getFirst()), classes);
         }
         if (!options.positional().isEmpty()) {
-            return ImageFolder.read(ArgumentPath.of(options.positional().getFirst()), options.maxPixels());
+            return ImageFolder.read(ArgumentPath.of(options.positional().getFirst()), options.maxPixels(),
+                    options.has("labels") ? labelsFile(ArgumentPath.of(options.required("labels"))) : null);
         }
         Path images = FASHION.resolve("t10k-images-idx3-ubyte.gz");
         if (Files.isReadable(images)) {
@@ -168,6 +173,19 @@ final class CompareCommand {
         err.println("bagnet4j: no DATA given and " + FASHION + " is absent (Debian: apt-get install "
                 + "dataset-fashion-mnist): using the 10 sample images bundled with bagnet4j");
         return samples(classes);
+    }
+
+    /** Class folder names, one per line in class-index order. */
+    private static List<String> labelsFile(Path file) {
+        try {
+            if (Files.size(file) > MAX_LABELS_BYTES) {
+                throw new BagNetException(file + ": larger than a labels file (" + MAX_LABELS_BYTES + " bytes)");
+            }
+            return Files.readAllLines(file, StandardCharsets.UTF_8).stream().map(String::strip)
+                    .filter(l -> !l.isEmpty()).toList();
+        } catch (IOException e) {
+            throw new BagNetException(file + ": " + BagNetException.reason(e));
+        }
     }
 
     /** The bundled sample images, labelled by the class index their names begin with. */

@@ -14,8 +14,8 @@ import org.bagnet4j.image.ImageDecoder;
 import org.bagnet4j.image.RgbImage;
 
 /**
- * torchvision's ImageFolder layout: one subfolder per class, sorted by name (the class index is the position),
- * images anywhere below it, in name order.
+ * torchvision's ImageFolder layout: one subfolder per class, sorted by name (the class index is the position, unless
+ * a labels file gives the order), images anywhere below it, in name order.
  */
 public final class ImageFolder implements LabelledImages {
     private static final Set<String> EXTENSIONS = Set.of("png", "jpg", "jpeg", "bmp", "gif");
@@ -33,6 +33,14 @@ public final class ImageFolder implements LabelledImages {
 
     /** Lists the folder; its class subfolders and images are found now, decoded one at a time later. */
     public static ImageFolder read(Path root, long maxPixels) {
+        return read(root, maxPixels, null);
+    }
+
+    /**
+     * As {@link #read(Path, long)}, with the classes named in {@code classOrder} (class i is the folder named by
+     * line i), e.g. ImageNet's 1000 synsets for a folder holding a few of them; null: the sorted subfolders.
+     */
+    public static ImageFolder read(Path root, long maxPixels, List<String> classOrder) {
         List<Path> classes;
         try (Stream<Path> entries = Files.list(root)) {
             classes = entries.filter(Files::isDirectory).sorted().toList();
@@ -43,14 +51,21 @@ public final class ImageFolder implements LabelledImages {
             throw new BagNetException(root + ": no class subfolders (ImageFolder layout: one folder per class, "
                     + "holding its images)");
         }
+        List<String> names = classOrder != null ? List.copyOf(classOrder)
+                : classes.stream().map(p -> p.getFileName().toString()).toList();
         List<Path> files = new ArrayList<>();
         List<Integer> labels = new ArrayList<>();
         for (int c = 0; c < classes.size(); c++) {
+            String folder = classes.get(c).getFileName().toString();
+            int label = names.indexOf(folder);
+            if (label < 0) {
+                throw new BagNetException(classes.get(c) + ": no class of that name in the labels file");
+            }
             try (Stream<Path> walk = Files.walk(classes.get(c))) {
                 List<Path> images = walk.filter(f -> Files.isRegularFile(f) && isImage(f)).sorted().toList();
                 for (Path image : images) {
                     files.add(image);
-                    labels.add(c);
+                    labels.add(label);
                 }
             } catch (IOException | java.io.UncheckedIOException e) {
                 throw new BagNetException(classes.get(c) + ": cannot list folder (" + e.getMessage() + ")");
@@ -60,8 +75,8 @@ public final class ImageFolder implements LabelledImages {
             throw new BagNetException(root + ": no images (" + String.join(", ", EXTENSIONS.stream().sorted().toList())
                     + ") in its " + classes.size() + " class folders");
         }
-        return new ImageFolder(List.copyOf(files), labels.stream().mapToInt(Integer::intValue).toArray(),
-                classes.stream().map(p -> p.getFileName().toString()).toList(), maxPixels);
+        return new ImageFolder(List.copyOf(files), labels.stream().mapToInt(Integer::intValue).toArray(), names,
+                maxPixels);
     }
 
     private static boolean isImage(Path file) {

@@ -82,6 +82,30 @@ class CompareCommandTest {
                 "--model", model.toString(), "--bagnet", small.toString(), data.toString());
     }
 
+    /** A labels file orders the classes, so a folder may hold a few of a model's classes. */
+    @Test
+    void aLabelsFileNamesTheClassFolders() throws Exception {
+        Path some = dir.resolve("some");
+        ForkedCli.sample("3-dress.png", Files.createDirectories(some.resolve("dress")).resolve("a.png"));
+        ForkedCli.sample("7-sneaker.png", Files.createDirectories(some.resolve("sneaker")).resolve("b.png"));
+        Path labels = Files.writeString(dir.resolve("labels.txt"), "t-shirt\ntrouser\npullover\ndress\ncoat\n"
+                + "sandal\nshirt\nsneaker\nbag\nboot\n");
+        Path out = dir.resolve("out");
+        CommandsTest.Result r = cli("compare", "--model", model.toString(), "--labels", labels.toString(), "--k", "2",
+                "--shuffle-seeds", "1", "--examples", "0", "--out", out.toString(), some.toString());
+        assertThat(r.code()).as(r.err()).isZero();
+        Map<?, ?> report = (Map<?, ?>) Json.parse(Files.readString(out.resolve("report.json")));
+        List<?> rates = (List<?>) ((Map<?, ?>) ((Map<?, ?>) ((Map<?, ?>) report.get("errors")).get("models"))
+                .get("bagnet")).get("class_error_rate");
+        assertThat(rates).hasSize(10);
+        assertThat(rates.get(3)).isNotNull();
+        assertThat(rates.get(7)).isNotNull();
+        assertThat(rates.get(0)).isNull(); // no t-shirts in the folder
+        Files.writeString(labels, "dress\n");
+        expect("bagnet4j: " + some.resolve("sneaker") + ": no class of that name in the labels file", "--model",
+                model.toString(), "--labels", labels.toString(), some.toString());
+    }
+
     @Test
     void unreadableImagesAreSkippedAndCounted() throws Exception {
         Files.writeString(data.resolve("3-dress/broken.png"), "not a png");
