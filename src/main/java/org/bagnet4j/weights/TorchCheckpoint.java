@@ -214,6 +214,8 @@ public final class TorchCheckpoint implements AutoCloseable {
             throw new BagNetException(file + ": cannot read: " + BagNetException.reason(e));
         } catch (RuntimeException e) { // a zip library's complaint about a corrupt archive
             throw new BagNetException(file + ": corrupt checkpoint (" + e.getClass().getSimpleName() + ")");
+        } catch (InternalError e) { // how the JVM reports a mapped file cut short under it (SIGBUS)
+            throw new BagNetException(file + ": the file was cut short while it was read");
         }
     }
 

@@ -100,6 +100,22 @@ class TorchCheckpointTest {
         return name.startsWith("module.") ? name.substring("module.".length()) : name;
     }
 
+    /** A legacy file (read where it lies, mapped) cut short by another program while open: one line, no crash. */
+    @Test
+    void aLegacyFileCutShortWhileOpenFailsInOneLine() throws IOException {
+        Path copy = dir.resolve("cut.pth");
+        Files.copy(ReferenceFixtures.checkpoints().resolve("legacy-dtypes.pth"), copy);
+        try (TorchCheckpoint checkpoint = TorchCheckpoint.open(copy);
+                var channel = java.nio.channels.FileChannel.open(copy, java.nio.file.StandardOpenOption.WRITE)) {
+            channel.truncate(4096);
+            assertThatThrownBy(() -> {
+                for (String name : checkpoint.entries().keySet()) {
+                    checkpoint.values(name);
+                }
+            }).isInstanceOf(BagNetException.class).hasMessage("cut.pth: the file was cut short while it was read");
+        }
+    }
+
     /**
      * A zip checkpoint whose storages are big-endian (its byteorder entry says so; torch 1.13 cannot write one, so
      * it is made from a little-endian one by swapping every float's bytes) reads as the original.
