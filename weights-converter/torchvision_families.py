@@ -5,7 +5,8 @@ the tensors that configuration has with torchvision's own model classes (built o
 allocated, the configuration may come from a hostile file, so it is bounded first), and writes the metadata
 bagnet4j reads. What a family's configuration holds:
 - resnet: in_channels, block (basic|bottleneck), blocks (4 stages), width_per_group (64; 128 for the wide
-  ResNets), num_classes. Stem 64 channels, planes 64/128/256/512, strides 1/2/2/2: fixed by torchvision.
+  ResNets), base_width (stem channels = layer1's planes, doubling each stage: 64 in torchvision's models,
+  which fix it; narrower ones are built from torchvision's classes), num_classes. Strides 1/2/2/2.
 - vgg: in_channels, layers (torchvision's cfg list: channels of each 3x3 convolution, "M" for a 2x2 max pool;
   torchvision's VGGs end with a pool, which leaves no tensor, so one "M" is always appended), batch_norm,
   hidden (fc6/fc7 width), num_classes. fc6 reads the 7x7 adaptive average pool, flattened NCHW.
@@ -30,6 +31,7 @@ MAX_CHANNELS = 1 << 16
 MAX_CLASSES = 1 << 20
 MAX_BLOCKS = 1024  # ResNet blocks, or DenseNet dense layers, in all
 MAX_WIDTH_PER_GROUP = 1024
+MAX_BASE_WIDTH = 1 << 13  # layer4's planes, 8 x base_width, stay within MAX_CHANNELS
 MAX_STAGES = 16  # DenseNet dense blocks
 MAX_VGG_LAYERS = 1024  # entries of a VGG's layers list, pools included
 MAX_ARRAY = (1 << 31) - 1 - 16  # elements of one tensor (a Java array)
@@ -125,7 +127,7 @@ def named_config(arch):
     if family == "resnet":
         block, blocks, width_per_group = RESNETS[arch]
         return dict(family=family, arch=arch, in_channels=3, block=block, blocks=list(blocks),
-                    width_per_group=width_per_group, num_classes=1000)
+                    width_per_group=width_per_group, base_width=64, num_classes=1000)
     if family == "vgg":
         name, _, bn = arch.partition("_")
         return dict(family=family, arch=arch, in_channels=3, layers=list(models().vgg.cfgs[VGGS[name]]),
@@ -180,7 +182,7 @@ def numbered(state, pattern, what, first):
 
 
 def infer_resnet(state):
-    in_channels = shape_of(state, "conv1.weight", 4, "resnet")[1]
+    in_channels, base_width = shape_of(state, "conv1.weight", 4, "resnet")[1::-1]
     num_classes = shape_of(state, "fc.weight", 2, "resnet")[0]
     blocks = numbered(state, re.compile(r"layer%s\.%s\..+" % (POSITIVE, INDEX)),
                       ("stages layerN", "the blocks of layer%d"), (1, 0))
@@ -193,9 +195,15 @@ def infer_resnet(state):
         groups = "%d" % (conv2[0] // conv2[1]) if conv2[1] and conv2[0] % conv2[1] == 0 else "?"
         raise ConversionError("a ResNeXt (grouped convolutions: layer1.0.conv2.weight has shape %s, groups = %s) is "
                               "not supported" % (conv2, groups))
+    width_per_group = 64
+    if bottleneck and base_width >= 1:  # layer1.0.conv1 has base_width * width_per_group / 64 output channels
+        if conv1[0] * 64 % base_width:
+            raise ConversionError("width_per_group = 64 x %d / %d (layer1.0.conv1's over conv1's output channels) is "
+                                  "not a whole number" % (conv1[0], base_width))
+        width_per_group = conv1[0] * 64 // base_width
     return dict(family="resnet", arch="custom", in_channels=in_channels,
-                block="bottleneck" if bottleneck else "basic", blocks=blocks,
-                width_per_group=conv1[0] if bottleneck else 64, num_classes=num_classes)
+                block="bottleneck" if bottleneck else "basic", blocks=blocks, width_per_group=width_per_group,
+                base_width=base_width, num_classes=num_classes)
 
 
 def infer_vgg(state):
@@ -247,6 +255,7 @@ def check_limits(cfg):
     limits = [("in_channels", cfg["in_channels"], MAX_CHANNELS), ("num_classes", cfg["num_classes"], MAX_CLASSES)]
     if cfg["family"] == "resnet":
         limits += [("width_per_group", cfg["width_per_group"], MAX_WIDTH_PER_GROUP),
+                   ("base_width", cfg["base_width"], MAX_BASE_WIDTH),
                    ("blocks in all", sum(cfg["blocks"]), MAX_BLOCKS)]
         limits += [("blocks[%d]" % s, b, MAX_BLOCKS) for s, b in enumerate(cfg["blocks"])]
     elif cfg["family"] == "vgg":
@@ -292,34 +301,47 @@ class MetaDevice(TorchFunctionMode):
 
 
 def build(cfg):
-    """torchvision's model for a config, on the meta device; classes are torchvision's, only the first
-    convolution (for in_channels != 3) and VGG's classifier (other widths) are replaced by their like."""
-    tv = models()
+    """torchvision's model for a config, on the meta device: see make."""
     with MetaDevice():
-        if cfg["family"] == "resnet":
-            block = tv.resnet.Bottleneck if cfg["block"] == "bottleneck" else tv.resnet.BasicBlock
-            model = tv.resnet.ResNet(block, cfg["blocks"], num_classes=cfg["num_classes"],
-                                     width_per_group=cfg["width_per_group"])
-            if cfg["in_channels"] != 3:
-                model.conv1 = nn.Conv2d(cfg["in_channels"], 64, kernel_size=7, stride=2, padding=3, bias=False)
-        elif cfg["family"] == "vgg":
-            model = tv.vgg.VGG(tv.vgg.make_layers(cfg["layers"], batch_norm=cfg["batch_norm"]),
-                               num_classes=cfg["num_classes"], init_weights=False)
-            first = next(i for i, m in enumerate(model.features) if isinstance(m, nn.Conv2d))
-            if cfg["in_channels"] != 3:
-                model.features[first] = nn.Conv2d(cfg["in_channels"], model.features[first].out_channels,
-                                                  kernel_size=3, padding=1)
-            last = [v for v in cfg["layers"] if v != "M"][-1]
-            if last != 512 or cfg["hidden"] != 4096:
-                model.classifier[0] = nn.Linear(last * 7 * 7, cfg["hidden"])
-                model.classifier[3] = nn.Linear(cfg["hidden"], cfg["hidden"])
-                model.classifier[6] = nn.Linear(cfg["hidden"], cfg["num_classes"])
-        else:
-            model = tv.densenet.DenseNet(cfg["growth_rate"], tuple(cfg["block_config"]), cfg["init_features"],
-                                         bn_size=cfg["bn_size"], num_classes=cfg["num_classes"])
-            if cfg["in_channels"] != 3:
-                model.features.conv0 = nn.Conv2d(cfg["in_channels"], cfg["init_features"], kernel_size=7, stride=2,
-                                                 padding=3, bias=False)
+        return make(cfg)
+
+
+def make(cfg, dropout=0.5):
+    """torchvision's model for a config; classes are torchvision's, only the first convolution (for in_channels
+    != 3), a narrow ResNet's stem, stages and fc (base_width != 64; torchvision's own _make_layer builds the
+    stages) and VGG's classifier (other widths) are replaced by their like. dropout: VGG's, for training."""
+    tv = models()
+    if cfg["family"] == "resnet":
+        block = tv.resnet.Bottleneck if cfg["block"] == "bottleneck" else tv.resnet.BasicBlock
+        model = tv.resnet.ResNet(block, cfg["blocks"], num_classes=cfg["num_classes"],
+                                 width_per_group=cfg["width_per_group"])
+        width = cfg["base_width"]
+        if cfg["in_channels"] != 3 or width != 64:
+            model.conv1 = nn.Conv2d(cfg["in_channels"], width, kernel_size=7, stride=2, padding=3, bias=False)
+        if width != 64:
+            model.bn1 = nn.BatchNorm2d(width)
+            model.inplanes = width
+            for s, blocks in enumerate(cfg["blocks"]):
+                setattr(model, "layer%d" % (s + 1), model._make_layer(block, width << s, blocks, stride=min(s, 1) + 1))
+            model.fc = nn.Linear((width << 3) * block.expansion, cfg["num_classes"])
+    elif cfg["family"] == "vgg":
+        model = tv.vgg.VGG(tv.vgg.make_layers(cfg["layers"], batch_norm=cfg["batch_norm"]),
+                           num_classes=cfg["num_classes"], init_weights=False, dropout=dropout)
+        first = next(i for i, m in enumerate(model.features) if isinstance(m, nn.Conv2d))
+        if cfg["in_channels"] != 3:
+            model.features[first] = nn.Conv2d(cfg["in_channels"], model.features[first].out_channels,
+                                              kernel_size=3, padding=1)
+        last = [v for v in cfg["layers"] if v != "M"][-1]
+        if last != 512 or cfg["hidden"] != 4096:
+            model.classifier[0] = nn.Linear(last * 7 * 7, cfg["hidden"])
+            model.classifier[3] = nn.Linear(cfg["hidden"], cfg["hidden"])
+            model.classifier[6] = nn.Linear(cfg["hidden"], cfg["num_classes"])
+    else:
+        model = tv.densenet.DenseNet(cfg["growth_rate"], tuple(cfg["block_config"]), cfg["init_features"],
+                                     bn_size=cfg["bn_size"], num_classes=cfg["num_classes"])
+        if cfg["in_channels"] != 3:
+            model.features.conv0 = nn.Conv2d(cfg["in_channels"], cfg["init_features"], kernel_size=7, stride=2,
+                                             padding=3, bias=False)
     return model
 
 
@@ -341,7 +363,8 @@ def metadata(cfg):
             "bagnet4j.in_channels": str(cfg["in_channels"])}
     if cfg["family"] == "resnet":
         meta.update({"bagnet4j.block": cfg["block"], "bagnet4j.blocks": join(cfg["blocks"]),
-                     "bagnet4j.width_per_group": str(cfg["width_per_group"])})
+                     "bagnet4j.width_per_group": str(cfg["width_per_group"]),
+                     "bagnet4j.base_width": str(cfg["base_width"])})
     elif cfg["family"] == "vgg":
         meta.update({"bagnet4j.layers": join(cfg["layers"]),
                      "bagnet4j.batch_norm": "true" if cfg["batch_norm"] else "false",

@@ -35,9 +35,9 @@ public record ResNetLayout(ConvSpec stem, List<Block> blocks, ConvSpec classifie
     }
 
     public static ResNetLayout of(ResNetConfig c) {
-        ConvSpec stem = ConvSpec.normed("conv1", "bn1", c.inChannels(), ResNetConfig.STEM_CHANNELS, 7, 2, 3);
+        ConvSpec stem = ConvSpec.normed("conv1", "bn1", c.inChannels(), c.baseWidth(), 7, 2, 3);
         List<Block> blocks = new ArrayList<>();
-        int in = ResNetConfig.STEM_CHANNELS;
+        int in = c.baseWidth();
         for (int s = 0; s < ResNetConfig.STAGES; s++) {
             int out = c.outChannels(s);
             int width = c.width(s);

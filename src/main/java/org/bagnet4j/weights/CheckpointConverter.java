@@ -226,7 +226,7 @@ public final class CheckpointConverter {
             case BagNetConfig b -> new BagNetConfig(b.name(), in, b.stemChannels(), b.widths(), b.blocks(), b.strides(),
                     b.kernel3(), classes);
             case ResNetConfig r -> new ResNetConfig(r.name(), in, r.bottleneck(), r.blocks(), r.widthPerGroup(),
-                    classes);
+                    stemChannels(tensors, r.baseWidth()), classes);
             case VggConfig v -> new VggConfig(v.name(), in, v.layers(), v.batchNorm(), v.hidden(), classes);
             case DenseNetConfig d -> new DenseNetConfig(d.name(), in, d.growthRate(), d.blockConfig(),
                     d.initFeatures(), d.bnSize(), classes);
@@ -241,6 +241,12 @@ public final class CheckpointConverter {
             }
         }
         return 0;
+    }
+
+    /** A ResNet's base width: conv1's output channels, or the preset's without a 4-d conv1. */
+    private static int stemChannels(Map<String, TorchCheckpoint.Entry> tensors, int preset) {
+        TorchCheckpoint.Entry conv1 = tensors.get("conv1.weight");
+        return conv1 != null && conv1.shape().length == 4 ? conv1.shape()[0] : preset;
     }
 
     /** Classes: axis 0 of the last 2-d weight, or 0 without one. */

@@ -12,6 +12,7 @@ import java.util.Map;
 
 import org.assertj.core.api.SoftAssertions;
 import org.bagnet4j.ReferenceFixtures;
+import org.bagnet4j.ResNetConfig;
 import org.bagnet4j.RequiresReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -273,6 +274,39 @@ class ConverterTest {
         assertThat(run.code()).as(run.output()).isZero();
         try (ModelFile f = ModelFile.open(out)) {
             assertThat(f.architecture()).isEqualTo(org.bagnet4j.BagNetConfig.bagnet9());
+        }
+    }
+
+    /**
+     * A narrow wide ResNet (stem and layer1 16 wide, 128 per group, as torchvision's classes build it): both
+     * converters read the base width off conv1.weight, and convert.py width_per_group off layer1.0.conv1.weight.
+     */
+    @Test
+    void infersANarrowResNetsBaseWidth() throws Exception {
+        Path checkpoint = dir.resolve("narrow.pth");
+        ReferenceFixtures.exec(List.of(ReferenceFixtures.python(), "-c", """
+                import sys
+                import torch
+                from torch import nn
+                from torchvision.models import resnet
+                m = resnet.ResNet(resnet.Bottleneck, [3, 4, 6, 3], num_classes=10, width_per_group=128)
+                m.conv1, m.bn1, m.inplanes = nn.Conv2d(1, 16, 7, 2, 3, bias=False), nn.BatchNorm2d(16), 16
+                for s, blocks in enumerate([3, 4, 6, 3]):
+                    setattr(m, "layer%d" % (s + 1), m._make_layer(resnet.Bottleneck, 16 << s, blocks, min(s, 1) + 1))
+                m.fc = nn.Linear(512, 10)
+                torch.save(m.state_dict(), sys.argv[1])
+                """, checkpoint.toString()));
+        Path out = dir.resolve("narrow.safetensors");
+        Run run = convert(checkpoint.toString(), out.toString());
+        assertThat(run.code()).as(run.output()).isZero();
+        ResNetConfig narrow = new ResNetConfig("custom", 1, true, List.of(3, 4, 6, 3), 128, 16, 10);
+        try (ModelFile f = ModelFile.open(out)) {
+            assertThat(f.architecture()).isEqualTo(narrow);
+        }
+        try (CheckpointConverter.Converted c = CheckpointConverter.convert(checkpoint, null, null)) {
+            // bagnet4j's converter adapts a preset, and keeps its name as it does for other input channels
+            assertThat(c.architecture()).isEqualTo(new ResNetConfig("wide_resnet50_2", 1, true, List.of(3, 4, 6, 3),
+                    128, 16, 10));
         }
     }
 

@@ -8,8 +8,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import org.bagnet4j.Architecture;
 import org.bagnet4j.BagNetConfig;
 import org.bagnet4j.BagNetException;
+import org.bagnet4j.ResNetConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -21,7 +23,7 @@ public class ModelFileTest {
     Path dir;
 
     /** Every tensor of a config: batchnorm variances 1, everything else 0.1. */
-    public static Map<String, SafetensorsWriter.Tensor> tensorsOf(BagNetConfig config) {
+    public static Map<String, SafetensorsWriter.Tensor> tensorsOf(Architecture config) {
         Map<String, SafetensorsWriter.Tensor> tensors = new LinkedHashMap<>();
         config.tensorShapes().forEach((name, shape) -> {
             int size = 1;
@@ -104,5 +106,27 @@ public class ModelFileTest {
         deep.put("bagnet4j.strides", "16,16,16,2");
         assertThatThrownBy(() -> ModelFile.open(write(deep, tensorsOf(SMALL))))
                 .hasMessageContaining("the strides multiply to more than 4096");
+    }
+
+    /** A narrow ResNet's base width is part of its metadata; files written before the field existed mean 64. */
+    @Test
+    void readsAResNetsBaseWidth() {
+        ResNetConfig narrow = new ResNetConfig("fashion-resnet", 1, false, List.of(1, 1, 1, 1), 64, 12, 10);
+        // torchvision's shapes for this ResNet (weights-converter/fashion/train.py builds it from its classes)
+        assertThat(narrow.tensorShapes().get("conv1.weight")).containsExactly(12, 1, 7, 7);
+        assertThat(narrow.tensorShapes().get("layer4.0.downsample.0.weight")).containsExactly(96, 48, 1, 1);
+        assertThat(narrow.tensorShapes().get("fc.weight")).containsExactly(10, 96);
+        assertThat(narrow.parameterCount()).isEqualTo(174_574);
+        try (ModelFile f = ModelFile.open(write(narrow.toMetadata(), tensorsOf(narrow)))) {
+            assertThat(f.architecture()).isEqualTo(narrow);
+        }
+
+        Map<String, String> old = new LinkedHashMap<>(ResNetConfig.preset("resnet18").toMetadata());
+        assertThat(old.remove("bagnet4j.base_width")).isEqualTo("64");
+        assertThat(Architecture.fromMetadata(old)).isEqualTo(ResNetConfig.preset("resnet18"));
+        Map<String, String> wide = new LinkedHashMap<>(narrow.toMetadata());
+        wide.put("bagnet4j.base_width", "8193"); // layer4's 8 x 8193 planes would pass 65,536 channels
+        assertThatThrownBy(() -> Architecture.fromMetadata(wide))
+                .hasMessage("config fashion-resnet: base_width = 8193 is outside [1, 8192]");
     }
 }
