@@ -70,6 +70,32 @@ public final class ReferenceFixtures {
             List.of("reference_checkpoints.py"),
             dir -> exec(script("reference_checkpoints.py", dir.toString())));
 
+    /** The models shipped in the jar. */
+    private static final Path MODELS = Path.of("src", "main", "resources", "org", "bagnet4j", "models");
+    /**
+     * The CNNs the comparison reference measures. Empty: compare_reference.py makes a small DenseNet and VGG with
+     * random weights. For the trained ones, once they ship: List.of(MODELS.resolve("fashion-mnist-resnet.safetensors"),
+     * MODELS.resolve("fashion-mnist-vgg.safetensors")); mind that a torchvision ResNet's float64 passes take the
+     * script minutes (its docstring says why).
+     */
+    private static final List<Path> COMPARE_TARGETS = List.of();
+    private static final List<Path> COMPARE_BAGNETS = List.of(MODELS.resolve(BagNet.EMBEDDED_NAME));
+
+    /**
+     * PyTorch's run of the comparison measurements (org.bagnet4j.compare) on Fashion-MNIST test images, in float64:
+     * report.json (see compare_reference.py), and the targets the script made. Remade when the models change too.
+     */
+    private static final FixtureSet COMPARE_SET = new FixtureSet("-compare",
+            List.of("compare_reference.py", "bagnet_torch.py", "torchvision_families.py", "convert.py",
+                    "checkpoint_guard.py", "make_cnn_reference.py"),
+            concat(COMPARE_TARGETS, COMPARE_BAGNETS),
+            dir -> {
+                List<String> args = new ArrayList<>(List.of(dir.toString()));
+                COMPARE_TARGETS.forEach(t -> args.addAll(List.of("--target", t.toString())));
+                COMPARE_BAGNETS.forEach(b -> args.addAll(List.of("--bagnet", b.toString())));
+                exec(script("compare_reference.py", args));
+            });
+
     private ReferenceFixtures() {
     }
 
@@ -93,19 +119,24 @@ public final class ReferenceFixtures {
     }
 
     /**
-     * A directory of fixtures, made by its scripts on first use and again whenever they change (a stamp holds
-     * their hash); a failure is remembered, so that every test needing the set says why.
+     * A directory of fixtures, made by its scripts on first use and again whenever they or its other inputs change
+     * (a stamp holds their hash); a failure is remembered, so that every test needing the set says why.
      */
     private static final class FixtureSet {
         private final String suffix;
-        private final List<String> scripts;
+        private final List<Path> inputs;
         private final Maker maker;
         private Path ready;
         private IllegalStateException failure;
 
         FixtureSet(String suffix, List<String> scripts, Maker maker) {
+            this(suffix, scripts, List.of(), maker);
+        }
+
+        /** {@code others}: files besides the scripts that the fixtures are made from. */
+        FixtureSet(String suffix, List<String> scripts, List<Path> others, Maker maker) {
             this.suffix = suffix;
-            this.scripts = scripts;
+            this.inputs = concat(scripts.stream().map(SCRIPTS::resolve).toList(), others);
             this.maker = maker;
         }
 
@@ -118,7 +149,7 @@ public final class ReferenceFixtures {
             }
             Path dir = Path.of(System.getProperty("bagnet4j.reference.dir", "target/reference") + suffix);
             try {
-                String stamp = hash(scripts);
+                String stamp = hash(inputs);
                 Path stampFile = dir.resolve("stamp");
                 if (!Files.exists(stampFile) || !Files.readString(stampFile).equals(stamp)) {
                     Files.createDirectories(dir);
@@ -170,8 +201,8 @@ public final class ReferenceFixtures {
         return concat(List.of(python(), SCRIPTS.resolve(name).toString()), args);
     }
 
-    private static List<String> concat(List<String> a, List<String> b) {
-        List<String> all = new ArrayList<>(a);
+    private static <T> List<T> concat(List<T> a, List<T> b) {
+        List<T> all = new ArrayList<>(a);
         all.addAll(b);
         return all;
     }
@@ -199,6 +230,11 @@ public final class ReferenceFixtures {
         return ENCODINGS.get();
     }
 
+    /** The comparison reference's directory: report.json, and the targets it made. */
+    public static Path compare() {
+        return COMPARE_SET.get();
+    }
+
     /** Checkpoints X.pth with their expected tensors in X.expected/: see README.txt there. */
     public static Path checkpoints() {
         return CHECKPOINT_SET.get();
@@ -216,11 +252,11 @@ public final class ReferenceFixtures {
         return Npy.read(dir().resolve(name + ".npy"));
     }
 
-    private static String hash(List<String> scripts) throws IOException {
+    private static String hash(List<Path> files) throws IOException {
         try {
             MessageDigest digest = MessageDigest.getInstance("SHA-256");
-            for (String script : scripts) {
-                digest.update(Files.readAllBytes(SCRIPTS.resolve(script)));
+            for (Path file : files) {
+                digest.update(Files.readAllBytes(file));
             }
             return HexFormat.of().formatHex(digest.digest());
         } catch (NoSuchAlgorithmException e) {

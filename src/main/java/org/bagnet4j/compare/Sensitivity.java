@@ -107,10 +107,11 @@ public final class Sensitivity {
         return importance;
     }
 
-    /** Patch indices from the most important down; ties keep the lower index first. */
+    /** Patch indices from the most important down; ties (0.0 and -0.0 too) keep the lower index first. */
     static int[] order(double[] importance) {
+        // + 0.0 turns -0.0 into 0.0: Double.compare, unlike ==, ranks the two apart.
         return IntStream.range(0, importance.length).boxed()
-                .sorted(Comparator.<Integer>comparingDouble(p -> -importance[p]).thenComparingInt(p -> p))
+                .sorted(Comparator.<Integer>comparingDouble(p -> -importance[p] + 0.0).thenComparingInt(p -> p))
                 .mapToInt(Integer::intValue).toArray();
     }
 
