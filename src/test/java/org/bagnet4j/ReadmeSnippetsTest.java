@@ -30,6 +30,7 @@ class ReadmeSnippetsTest {
             import java.util.List;
             import javax.imageio.ImageIO;
             import org.bagnet4j.*;
+            import org.bagnet4j.compare.*;
             import org.bagnet4j.explain.*;
             import org.bagnet4j.image.*;
             import org.bagnet4j.tensor.*;

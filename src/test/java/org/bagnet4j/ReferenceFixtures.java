@@ -72,13 +72,9 @@ public final class ReferenceFixtures {
 
     /** The models shipped in the jar. */
     private static final Path MODELS = Path.of("src", "main", "resources", "org", "bagnet4j", "models");
-    /**
-     * The CNNs the comparison reference measures. Empty: compare_reference.py makes a small DenseNet and VGG with
-     * random weights. For the trained ones, once they ship: List.of(MODELS.resolve("fashion-mnist-resnet.safetensors"),
-     * MODELS.resolve("fashion-mnist-vgg.safetensors")); mind that a torchvision ResNet's float64 passes take the
-     * script minutes (its docstring says why).
-     */
-    private static final List<Path> COMPARE_TARGETS = List.of();
+    /** The CNNs the comparison reference measures: the shipped ones (the ResNet has a class activation map). */
+    private static final List<Path> COMPARE_TARGETS = List.of(MODELS.resolve("fashion-mnist-resnet.safetensors"),
+            MODELS.resolve("fashion-mnist-vgg.safetensors"));
     private static final List<Path> COMPARE_BAGNETS = List.of(MODELS.resolve(BagNet.EMBEDDED_NAME));
 
     /**
@@ -86,8 +82,7 @@ public final class ReferenceFixtures {
      * report.json (see compare_reference.py), and the targets the script made. Remade when the models change too.
      */
     private static final FixtureSet COMPARE_SET = new FixtureSet("-compare",
-            List.of("compare_reference.py", "bagnet_torch.py", "torchvision_families.py", "convert.py",
-                    "checkpoint_guard.py", "make_cnn_reference.py"),
+            List.of("compare_reference.py", "bagnet_torch.py", "torchvision_families.py"),
             concat(COMPARE_TARGETS, COMPARE_BAGNETS),
             dir -> {
                 List<String> args = new ArrayList<>(List.of(dir.toString()));
