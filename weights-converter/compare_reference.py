@@ -15,7 +15,7 @@ The default settings keep the run at about a minute on one core: gaps of 12 and 
 the q = 13 BagNet, a 4 x 4 grid of 8-pixel squares.
 
 The measurements, as the Java defines them:
-- Random draws: SplitMix64 seeded with (seed * 1000003 + stream) * 1000003 + image (64-bit wrap-around);
+- Random draws: SplitMix64 seeded with mix(mix(mix(seed) + stream) + image), mix its finaliser (64-bit wrap-around);
   nextInt(bound) = (next >>> 1) % bound; permutations by Fisher-Yates from the last index down.
 - Shuffling: for N = 1, 2, 4, ... while tiles keep 2 pixels a side, floor(H/N) x floor(W/N) tiles over the
   input's centre; tile k of the result is tile perm[k] of the input, perm from stream 100 + N for each seed.
@@ -23,13 +23,15 @@ The measurements, as the Java defines them:
   axis (row or column, drawn only where both fit), then A's row, then A's column; effects are occluded minus
   clean label logits; relative = sum |both - a - b| / sum (|a| + |b|).
 - Errors: accuracy, per-class error rates, and per pair of models the Pearson r of those rates, top-1
-  agreement, the Jaccard overlap of the images each gets wrong and the correlation of all logits.
+  agreement, the Jaccard overlap of the images each gets wrong (NaN when neither errs) beside the overlap of
+  independent errors at the same rates, and the correlation of all logits.
 - Sensitivity: a centred grid of patch x patch squares, ranked by each BagNet's heatmap (the reference method:
   every q x q patch of the zero-padded input through the BagNet by itself, the label's logit at each pixel,
   summed over the square; computed here from shifted grids, checked against the reference method on the first
-  image), by the target's occlusion map (clean minus occluded logit), by its class activation map at the cell
-  of the square's centre pixel, and randomly (stream 2); ties keep the lower index first. The first k = 1..K
-  squares are occluded together.
+  image), by the target's occlusion map (clean minus occluded logit), by its class activation map upsampled
+  bilinearly to the input (F.interpolate, corners not aligned) and summed over the square, and randomly (stream
+  2); ties keep the lower index first. The first k = 1..K squares are occluded together; the area's standard
+  error is that of the per-image mean drop over k = 1..K.
 Occluding writes 0 into the normalized input (the dataset's mean).
 """
 import argparse
@@ -65,14 +67,18 @@ class SeededRandom:
 
     @staticmethod
     def of(seed, stream, item):
-        return SeededRandom((seed * 1_000_003 + stream) * 1_000_003 + item)
+        mix = SeededRandom.mix
+        return SeededRandom(mix((mix((mix(seed & MASK) + stream) & MASK) + item) & MASK))
 
-    def next_long(self):
-        self.state = (self.state + 0x9E3779B97F4A7C15) & MASK
-        z = self.state
+    @staticmethod
+    def mix(z):
         z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK
         z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK
         return z ^ (z >> 31)
+
+    def next_long(self):
+        self.state = (self.state + 0x9E3779B97F4A7C15) & MASK
+        return SeededRandom.mix(self.state)
 
     def next_int(self, bound):
         return (self.next_long() >> 1) % bound
@@ -271,6 +277,11 @@ def heatmaps(bagnet, cfg, x, labels):
     return out
 
 
+def independent_overlap(ea, eb):
+    """The Jaccard overlap of two models' mistakes if they erred independently at these rates."""
+    return float(ea * eb / (ea + eb - ea * eb)) if ea + eb else math.nan
+
+
 def class_activation_maps(model, cfg, x):
     """The classifier at every cell of the last feature map (a ResNet's layer4, a DenseNet's features after their
     ReLU), [N, fh, fw, classes]."""
@@ -348,7 +359,8 @@ class Run:
                 report["pairs"].append({
                     "a": a, "b": b, "class_error_correlation": pearson(rates[a], rates[b]),
                     "top1_agreement": float((self.top[a] == self.top[b]).mean()),
-                    "error_jaccard": float((wrong[a] & wrong[b]).sum() / either) if either else 1.0,
+                    "error_jaccard": float((wrong[a] & wrong[b]).sum() / either) if either else math.nan,
+                    "error_jaccard_if_independent": independent_overlap(wrong[a].mean(), wrong[b].mean()),
                     "logit_correlation": pearson(self.clean[a].ravel(), self.clean[b].ravel())})
         return report
 
@@ -425,10 +437,9 @@ class Run:
             importance = dict(heat)
             importance["occlusion"] = self.label_logits(self.clean[t])[:, None] - self.label_logits(occlusions)
             if cfg["family"] in ("resnet", "densenet"):  # those ending in global average pooling
-                cam = self.label_logits(class_activation_maps(model, cfg, x).numpy())
-                fh, fw = cam.shape[1:]
-                importance["cam"] = np.stack([cam[:, (top + s.patch // 2) * fh // self.h,
-                                                  (left + s.patch // 2) * fw // self.w] for top, left in squares], 1)
+                cam = torch.from_numpy(self.label_logits(class_activation_maps(model, cfg, x).numpy()))
+                upsampled = F.interpolate(cam[:, None], size=(self.h, self.w), mode="bilinear", align_corners=False)
+                importance["cam"] = summed(upsampled[:, 0].numpy())
             orders = {m: [order(row) for row in v] for m, v in importance.items()}
             orders["random"] = randoms
             for v in importance.values():
@@ -441,10 +452,12 @@ class Run:
             for method, curve in zip(orders, curves):
                 drop = self.label_logits(self.clean[t])[:, None] - self.label_logits(curve)
                 mean_drop = [0.0] + drop.mean(0).tolist()
+                areas = drop.mean(1)
                 report[t][method] = {"mean_drop": mean_drop,
                                      "accuracy": [float((self.top[t] == self.labels).mean())]
                                      + (curve.argmax(2) == self.labels[:, None]).mean(0).tolist(),
-                                     "area": float(np.mean(mean_drop[1:]))}
+                                     "area": float(np.mean(mean_drop[1:])),
+                                     "area_error": float(areas.std(ddof=1) / math.sqrt(self.n))}
         return report
 
 

@@ -36,7 +36,6 @@ final class CompareCommand {
     static final Path FASHION = Path.of("/usr/share/datasets/fashion-mnist");
     private static final List<String> FILES = List.of("report.md", "report.json", "shuffling.png",
             "interactions.png", "examples");
-    private static final int MAX_SIDE = 1 << 16;
     private static final long MAX_LABELS_BYTES = 16 << 20;
     /** The running sums, saved as the run goes: a rerun of the same command continues from them. */
     static final String STATE = "compare.state";
@@ -48,13 +47,14 @@ final class CompareCommand {
         Options options = Options.parse(args, SWITCHES, OPTIONS);
         int threads = options.threads();
         int limit = options.intValue("limit", Integer.MAX_VALUE, 1, Integer.MAX_VALUE);
-        long seed = options.longValue("seed", 0, 0, Long.MAX_VALUE);
-        int shuffleSeeds = options.intValue("shuffle-seeds", 3, 1, 1000);
-        int[] sides = options.intList("sides", null, 1, MAX_SIDE);
-        int[] gaps = options.intList("gaps", null, 0, MAX_SIDE);
-        int patch = options.intValue("patch", 0, 1, MAX_SIDE);
-        int k = options.intValue("k", 16, 1, Integer.MAX_VALUE);
         int examples = options.intValue("examples", 4, 0, 1000);
+        int max = Comparison.Settings.MAX_PIXELS;
+        Comparison.Settings settings = new Comparison.Settings(
+                options.longValue("seed", 0, 0, Comparison.Settings.MAX_SEED),
+                options.intValue("shuffle-seeds", 3, 1, Comparison.Settings.MAX_SEEDS),
+                list(options, "sides", 1, max, Comparison.Settings.MAX_SIDES),
+                list(options, "gaps", 0, max, Comparison.Settings.MAX_GAPS),
+                options.intValue("patch", 0, 1, max), options.intValue("k", 16, 1, Comparison.Settings.MAX_K));
         boolean embedded = !options.has("model") && !options.has("bagnet");
         if (options.has("labels") && (options.has("idx") || options.positional().isEmpty())) {
             throw new UsageException("--labels names the class folders of a DATA folder");
@@ -94,16 +94,6 @@ final class CompareCommand {
         }
         Model first = targets.isEmpty() ? bagnets.getFirst().model() : targets.getFirst().model();
         LabelledImages data = data(options, first, err).limit(limit);
-        Comparison.Settings settings = null;
-        if (sides != null || gaps != null || patch > 0 || options.has("k") || options.has("seed")
-                || options.has("shuffle-seeds")) {
-            // Unset sizes follow the defaults for the first image's input size.
-            RgbImage image = data.image(0);
-            var input = first.preprocessing().apply(image);
-            Comparison.Settings d = Comparison.Settings.defaults(input.height(), input.width());
-            settings = new Comparison.Settings(seed, shuffleSeeds, sides != null ? sides : d.sides(),
-                    gaps != null ? gaps : d.gaps(), patch > 0 ? patch : d.patch(), k);
-        }
         List<String> files = new ArrayList<>(FILES);
         targets.forEach(t -> files.add("sensitivity-" + ComparisonPictures.fileName(t.name()) + ".png"));
         OutputFolder.checkWritable(dir, files, options.has("force"));
@@ -112,24 +102,37 @@ final class CompareCommand {
         Comparison comparison = new Comparison(targets, bagnets, settings, threads);
         comparison.check(data);
         OutputFolder.create(dir);
+        boolean earlierState = Files.exists(dir.resolve(STATE));
         Comparison.Result result = comparison.run(data,
                 (done, total) -> progress.update((int) done, "images"), dir.resolve(STATE), identity(options));
         double seconds = (System.nanoTime() - start) / 1e9;
         progress.println("");
         if (result.resumedAt() > 0) {
             err.println("bagnet4j: continued an interrupted run after its first " + result.resumedAt() + " images");
+        } else if (earlierState) {
+            err.println("bagnet4j: " + dir.resolve(STATE) + " held another comparison's progress (other models, "
+                    + "data or options), or was damaged: this run started afresh");
         }
         write(dir.resolve("report.json"), ComparisonReport.json(result));
+        write(dir.resolve("report.md"), ComparisonReport.markdown(result) + String.format(Locale.ROOT,
+                "%nWall time: %.1f s on %d threads.%n", seconds, threads));
         ComparisonPictures.plots(result).forEach((name, picture) -> ExplainCommand.writePng(dir.resolve(name),
                 picture));
         writeExamples(dir.resolve("examples"), targets, bagnets, data, examples, result.settings().patch());
-        write(dir.resolve("report.md"), ComparisonReport.markdown(result) + String.format(Locale.ROOT,
-                "%nWall time: %.1f s on %d threads.%n", seconds, threads));
         out.printf(Locale.ROOT, "compared %d models on %d images in %.1f s%s%n  report:   %s%n  numbers:  %s%n"
                 + "  plots:    %s%n  examples: %s%n", result.models().size(), result.images(), seconds,
-                result.skippedCount() == 0 ? "" : " (" + result.skippedCount() + " images skipped: unreadable)",
+                result.skippedCount() == 0 ? "" : " (" + result.skippedCount() + " images skipped: see the report)",
                 dir.resolve("report.md"), dir.resolve("report.json"), dir, dir.resolve("examples"));
         return result.skippedCount() == 0 ? 0 : 1;
+    }
+
+    /** A comma-separated option of at most {@code count} values in [min, max]; null when not given. */
+    private static int[] list(Options options, String name, int min, int max, int count) {
+        int[] values = options.intList(name, null, min, max);
+        if (values != null && values.length > count) {
+            throw new UsageException("--" + name + " takes at most " + count + " values, got " + values.length);
+        }
+        return values;
     }
 
     /** Pictures of the first readable images: each BagNet's heatmap and each target's occlusion map. */
@@ -206,12 +209,14 @@ final class CompareCommand {
     /** What identifies the models and data of a run: files by path, size and date, so that a changed file restarts. */
     private static String identity(Options options) {
         List<String> parts = new ArrayList<>();
-        for (String option : List.of("model", "bagnet", "idx")) {
+        parts.add("bagnet4j " + CompareCommand.class.getPackage().getImplementationVersion());
+        for (String option : List.of("model", "bagnet", "idx", "labels")) {
             for (String value : options.all(option)) {
                 parts.add(option + " " + fileIdentity(value));
             }
         }
         options.positional().forEach(p -> parts.add(fileIdentity(p)));
+        parts.add("max-pixels " + options.maxPixels());
         return String.join("\n", parts);
     }
 

@@ -15,8 +15,6 @@ import org.bagnet4j.tensor.Tensor;
  * multiple of the grid stride, so the crop's cells are the image's), batched with variants of the same crop size.
  */
 final class BagNetCells {
-    private static final int MAX_BATCH = 32;
-
     private BagNetCells() {
     }
 
@@ -35,30 +33,35 @@ final class BagNetCells {
         // Variants grouped by the size of their crop, in order, so that each group runs as batches.
         Map<Long, List<Integer>> groups = new LinkedHashMap<>();
         int[][] boxes = new int[variants.length][];
+        float[][] scores = new float[variants.length][];
         for (int v = 0; v < variants.length; v++) {
             boxes[v] = changedCells(bagnet, rows, columns, variants[v]);
+            if (boxes[v] == null) {
+                scores[v] = recombined(total, clean, null, null, 0);
+                continue;
+            }
             groups.computeIfAbsent(((long) (boxes[v][1] - boxes[v][0]) << 32) | (boxes[v][3] - boxes[v][2]),
                     k -> new ArrayList<>()).add(v);
         }
-        float[][] scores = new float[variants.length][];
         int s = bagnet.gridStride();
         int q = bagnet.receptiveField();
         int ch = input.channels();
         for (List<Integer> group : groups.values()) {
-            for (int start = 0; start < group.size(); start += MAX_BATCH) {
-                List<Integer> batch = group.subList(start, Math.min(group.size(), start + MAX_BATCH));
-                int[] first = boxes[batch.getFirst()];
-                int cellRows = first[1] - first[0];
-                int cellColumns = first[3] - first[2];
-                int h = (cellRows - 1) * s + q;
-                int w = (cellColumns - 1) * s + q;
+            int[] first = boxes[group.getFirst()];
+            int cellRows = first[1] - first[0];
+            int cellColumns = first[3] - first[2];
+            int h = (cellRows - 1) * s + q;
+            int w = (cellColumns - 1) * s + q;
+            int batchSize = Variants.batchSize(bagnet, h, w);
+            for (int start = 0; start < group.size(); start += batchSize) {
+                List<Integer> batch = group.subList(start, Math.min(group.size(), start + batchSize));
                 float[] crops = new float[batch.size() * h * w * ch];
                 for (int b = 0; b < batch.size(); b++) {
                     int[] box = boxes[batch.get(b)];
                     crop(input, box[0] * s, box[2] * s, h, w, crops, b * h * w * ch);
                     Variants.Occluders o = variants[batch.get(b)];
                     for (int i = 0; i < o.ys().length; i++) {
-                        occludeClipped(crops, b * h * w * ch, h, w, ch, o.ys()[i] - box[0] * s,
+                        Variants.occlude(crops, b * h * w * ch, h, w, ch, o.ys()[i] - box[0] * s,
                                 o.xs()[i] - box[2] * s, o.side());
                     }
                 }
@@ -75,7 +78,7 @@ final class BagNetCells {
         return scores;
     }
 
-    /** [first row, end row, first column, end column) of the cells whose windows meet any occluder. */
+    /** [first row, end row, first column, end column) of the cells whose windows meet an occluder; null if none. */
     private static int[] changedCells(BagNet bagnet, int rows, int columns, Variants.Occluders o) {
         int s = bagnet.gridStride();
         int q = bagnet.receptiveField();
@@ -87,10 +90,7 @@ final class BagNetCells {
             box[2] = Math.min(box[2], Math.max(0, Math.floorDiv(o.xs()[i] - q, s) + 1));
             box[3] = Math.max(box[3], Math.min(columns, Math.floorDiv(o.xs()[i] + o.side() - 1, s) + 1));
         }
-        if (box[0] >= box[1] || box[2] >= box[3]) {
-            return new int[] {0, 1, 0, 1}; // no cell sees the occluders: recompute one cell, unchanged
-        }
-        return box;
+        return box[0] < box[1] && box[2] < box[3] ? box : null;
     }
 
     private static void crop(Tensor input, int y0, int x0, int h, int w, float[] dst, int offset) {
@@ -100,20 +100,14 @@ final class BagNetCells {
         }
     }
 
-    private static void occludeClipped(float[] data, int offset, int h, int w, int c, int y, int x, int side) {
-        int rowEnd = Math.min(h, y + side);
-        int columnStart = Math.max(0, x);
-        int columnEnd = Math.min(w, x + side);
-        for (int row = Math.max(0, y); row < rowEnd && columnStart < columnEnd; row++) {
-            java.util.Arrays.fill(data, offset + (row * w + columnStart) * c, offset + (row * w + columnEnd) * c, 0f);
-        }
-    }
-
-    /** The image's scores with the box's clean cells replaced by the recomputed ones of batch item {@code b}. */
+    /**
+     * The image's scores with the box's clean cells replaced by the recomputed ones of batch item {@code b}; with no
+     * box, the clean image's.
+     */
     private static float[] recombined(double[] total, Tensor clean, int[] box, Tensor cells, int b) {
         int classes = clean.channels();
         double[] sum = total.clone();
-        for (int r = box[0]; r < box[1]; r++) {
+        for (int r = box == null ? 0 : box[0]; box != null && r < box[1]; r++) {
             for (int col = box[2]; col < box[3]; col++) {
                 int before = (r * clean.width() + col) * classes;
                 int after = (((b * cells.height()) + r - box[0]) * cells.width() + col - box[2]) * classes;

@@ -1,10 +1,14 @@
 package org.bagnet4j.compare;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -18,6 +22,7 @@ import org.bagnet4j.BagNet;
 import org.bagnet4j.BagNetException;
 import org.bagnet4j.Cnn;
 import org.bagnet4j.Model;
+import org.bagnet4j.Preprocessing;
 import org.bagnet4j.explain.ProgressListener;
 import org.bagnet4j.image.RgbImage;
 import org.bagnet4j.tensor.Tensor;
@@ -35,33 +40,60 @@ public final class Comparison {
     }
 
     /**
-     * What to measure.
+     * What to measure; sizes left 0 or null take the defaults for the input size ({@link #resolved}).
      *
      * @param seed the base seed; shuffling uses seeds seed .. seed + shuffleSeeds - 1, the rest seed itself
-     * @param sides occluder sides for interactions, in pixels of the model input
-     * @param gaps gaps between the two occluders, in pixels
-     * @param patch the side of the sensitivity grid's patches
+     * @param sides occluder sides for interactions, in pixels of the model input; null: 1/8 and 1/4 of the
+     *     input's shorter side
+     * @param gaps gaps between the two occluders, in pixels; null: 0 to 3/4 of the shorter side
+     * @param patch the side of the sensitivity grid's patches; 0: an eighth of the shorter side (an 8 x 8 grid)
      * @param k how many patches sensitivity occludes at most
      */
     public record Settings(long seed, int shuffleSeeds, int[] sides, int[] gaps, int patch, int k) {
+        /** The most seeds, sides, gaps and k: each multiplies the passes per image. */
+        public static final int MAX_SEEDS = 100;
+        public static final int MAX_SIDES = 16;
+        public static final int MAX_GAPS = 64;
+        public static final int MAX_K = 256;
+        /** The most pixels a side or gap may have (so that streams of distinct pairs never meet). */
+        public static final int MAX_PIXELS = 999;
+        /** The largest seed: seed + shuffleSeeds stays a seed. */
+        public static final long MAX_SEED = 1L << 48;
+        /** 3 shuffling seeds, 16 patches occluded, every size in proportion to the input. */
+        public static final Settings DEFAULT = new Settings(0, 3, null, null, 0, 16);
+
         public Settings {
-            sides = sides.clone();
-            gaps = gaps.clone();
-            if (shuffleSeeds < 1 || patch < 1 || k < 1 || sides.length == 0 || gaps.length == 0
-                    || Arrays.stream(sides).anyMatch(s -> s < 1) || Arrays.stream(gaps).anyMatch(g -> g < 0)) {
+            sides = sides == null ? null : sides.clone();
+            gaps = gaps == null ? null : gaps.clone();
+            if (seed < 0 || seed > MAX_SEED || shuffleSeeds < 1 || shuffleSeeds > MAX_SEEDS || patch < 0
+                    || patch > MAX_PIXELS || k < 1 || k > MAX_K
+                    || sides != null && (sides.length == 0 || sides.length > MAX_SIDES
+                            || Arrays.stream(sides).anyMatch(v -> v < 1 || v > MAX_PIXELS))
+                    || gaps != null && (gaps.length == 0 || gaps.length > MAX_GAPS
+                            || Arrays.stream(gaps).anyMatch(v -> v < 0 || v > MAX_PIXELS))) {
                 throw new BagNetException("comparison settings out of range: " + this);
             }
         }
 
-        /**
-         * Sizes in proportion to the input: sides of 1/8 and 1/4 of its shorter side, gaps of 0 to 3/4 of it,
-         * an 8 x 8 grid of patches of which up to 16 are occluded, 3 shuffling seeds.
-         */
-        public static Settings defaults(int height, int width) {
+        /** These settings with every size given, the defaults taken for an input of this size. */
+        public Settings resolved(int height, int width) {
             int s = Math.min(height, width);
-            int[] gaps = IntStream.of(0, 1, 2, 4, 6, 8, 12).map(n -> n * s / 16).distinct().toArray();
-            return new Settings(0, 3, IntStream.of(s / 8, s / 4).map(v -> Math.max(1, v)).distinct().toArray(), gaps,
-                    Math.max(1, s / 8), 16);
+            int[] defaultGaps = IntStream.of(0, 1, 2, 4, 6, 8, 12).map(n -> Math.min(MAX_PIXELS, n * s / 16))
+                    .distinct().toArray();
+            int[] defaultSides = IntStream.of(s / 8, s / 4).map(v -> Math.min(MAX_PIXELS, Math.max(1, v)))
+                    .distinct().toArray();
+            return new Settings(seed, shuffleSeeds, sides != null ? sides : defaultSides,
+                    gaps != null ? gaps : defaultGaps, patch > 0 ? patch : Math.min(MAX_PIXELS, Math.max(1, s / 8)), k);
+        }
+
+        @Override
+        public int[] sides() {
+            return sides == null ? null : sides.clone();
+        }
+
+        @Override
+        public int[] gaps() {
+            return gaps == null ? null : gaps.clone();
         }
 
         @Override
@@ -98,7 +130,7 @@ public final class Comparison {
      * @param targets the models whose sensitivity is measured (the CNNs); they are measured for the other
      *     signatures too
      * @param bagnets the BagNets whose heatmaps rank patches; measured for the other signatures too
-     * @param settings what to measure, or null for {@link Settings#defaults} at the first image's input size
+     * @param settings what to measure, or null for {@link Settings#DEFAULT}
      * @param threads images measured at once (each model should then run with one thread per call)
      */
     public Comparison(List<Entry> targets, List<Entry> bagnets, Settings settings, int threads) {
@@ -126,7 +158,7 @@ public final class Comparison {
         if (models.isEmpty()) {
             throw new BagNetException("nothing to compare: give at least one model");
         }
-        this.settings = settings;
+        this.settings = settings != null ? settings : Settings.DEFAULT;
         this.threads = Math.max(1, threads);
     }
 
@@ -145,10 +177,7 @@ public final class Comparison {
         Frame frame = frame(data);
         int classes = data.classNames().size();
         Supplier<RunState> fresh = () -> fresh(frame, classes);
-        String fingerprint = String.join("\n", identity, models.stream().map(Entry::name).toList().toString(),
-                targets.stream().map(Entry::name).toList().toString(), frame.height + "x" + frame.width,
-                frame.settings.toString(), data.size() + " images",
-                data.name(0), data.name(data.size() - 1));
+        String fingerprint = fingerprint(identity, frame, data);
         RunState resumed = stateFile == null ? null : RunState.resume(fresh, stateFile, fingerprint, data.size());
         RunState state = resumed != null ? resumed : fresh.get();
         int resumedAt = state.next;
@@ -191,6 +220,31 @@ public final class Comparison {
                 Arrays.stream(state.interactions).map(Interactions.Tally::result).toArray(Interactions.Result[]::new),
                 state.errors.result(), Arrays.stream(state.sensitivity).map(Sensitivity.Tally::result)
                         .toArray(Sensitivity.Result[]::new), state.seconds.clone());
+    }
+
+    /**
+     * What a saved state must match to be continued: the caller's identity of the models and data, the models'
+     * names and roles, the settings, and every image's name and label (SHA-256, so that it stays short).
+     */
+    private String fingerprint(String identity, Frame frame, LabelledImages data) {
+        MessageDigest digest;
+        try {
+            digest = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JDK has SHA-256", e);
+        }
+        StringBuilder text = new StringBuilder(identity).append('\n').append(models.stream().map(Entry::name).toList())
+                .append('\n').append(targets.stream().map(Entry::name).toList()).append('\n').append(frame.height)
+                .append('x').append(frame.width).append('\n').append(frame.settings).append('\n');
+        for (int i = 0; i < data.size(); i++) {
+            text.append(data.name(i)).append('\t').append(data.label(i)).append('\n');
+            if (text.length() > 1 << 16) {
+                digest.update(text.toString().getBytes(StandardCharsets.UTF_8));
+                text.setLength(0);
+            }
+        }
+        digest.update(text.toString().getBytes(StandardCharsets.UTF_8));
+        return HexFormat.of().formatHex(digest.digest());
     }
 
     private RunState fresh(Frame frame, int classes) {
@@ -244,21 +298,31 @@ public final class Comparison {
             throw new BagNetException("none of the " + data.size() + " images can be read; the first: "
                     + failure(data, 0));
         }
-        Tensor input = models.getFirst().model().preprocessing().apply(first);
+        Entry reference = models.getFirst();
+        Tensor input = reference.model().preprocessing().apply(first);
         int h = input.height();
         int w = input.width();
         for (Entry e : models) {
             Tensor other = e.model().preprocessing().apply(first);
             if (other.height() != h || other.width() != w) {
                 throw new BagNetException(e.name() + " reads images at " + other.width() + "x" + other.height() + " but "
-                        + models.getFirst().name() + " at " + w + "x" + h + "; compare needs one input size");
+                        + reference.name() + " at " + w + "x" + h + "; compare needs one input size");
+            }
+            if (!sameView(e.model().preprocessing(), reference.model().preprocessing())) {
+                throw new BagNetException(e.name() + " resizes, crops or pads images differently from "
+                        + reference.name() + " (" + view(e.model().preprocessing()) + " vs "
+                        + view(reference.model().preprocessing()) + "); compare needs every model to see one view");
             }
             if (e.model().minInputSize() > Math.min(h, w)) {
                 throw new BagNetException(e.name() + " needs inputs of at least " + e.model().minInputSize()
                         + " pixels a side (its receptive field), but the images are " + w + "x" + h);
             }
         }
-        Settings s = settings != null ? settings : Settings.defaults(h, w);
+        if (Math.min(h, w) < 2) {
+            throw new BagNetException("inputs of " + w + "x" + h + " pixels are too small to compare (at least 2 a "
+                    + "side)");
+        }
+        Settings s = settings.resolved(h, w);
         Sensitivity.Grid grid = Sensitivity.Grid.of(h, w, s.patch());
         if (grid.patches() == 0) {
             throw new BagNetException("patches of " + s.patch() + " pixels do not fit in " + w + "x" + h + " inputs");
@@ -272,6 +336,14 @@ public final class Comparison {
         return new Frame(h, w, s, Shuffling.grids(h, w), grid, methods);
     }
 
+    private static boolean sameView(Preprocessing a, Preprocessing b) {
+        return a.resize() == b.resize() && a.crop() == b.crop() && a.pad() == b.pad();
+    }
+
+    private static String view(Preprocessing p) {
+        return "resize " + p.resize() + ", crop " + p.crop() + ", pad " + p.pad();
+    }
+
     private static String failure(LabelledImages data, int index) {
         try {
             data.image(index);
@@ -283,7 +355,7 @@ public final class Comparison {
 
     /** One image's measurements for every model, or why it was skipped. */
     record ImageResult(String failure, int label, float[][] clean, int[][][] shuffleTops,
-            Interactions.Effects[][][] effects, float[][][][] curves, double[] seconds) {
+            Interactions.Effects[][][] effects, Sensitivity.Curve[][] curves, double[] seconds) {
     }
 
     private ImageResult measure(LabelledImages data, int index, Frame frame) {
@@ -298,9 +370,13 @@ public final class Comparison {
                             + ", not " + frame.width + "x" + frame.height + " as the first image's");
                 }
             }
-            return signatures(inputs, label, index, frame);
         } catch (BagNetException e) {
             return skip(data.name(index) + ": " + e.getMessage());
+        }
+        try {
+            return signatures(inputs, label, index, frame);
+        } catch (BagNetException e) { // a model's failure is not the image's: it stops the run
+            throw new BagNetException(data.name(index) + ": " + e.getMessage());
         }
     }
 
@@ -333,7 +409,7 @@ public final class Comparison {
         }
         Interactions.Effects[][][] effects = new Interactions.Effects[models.size()][][];
         for (int m = 0; m < models.size(); m++) {
-            Interactions.Effects[] e = Interactions.effects(models.get(m).model(), inputs[m], label, clean[m][label],
+            Interactions.Effects[] e = Interactions.effects(models.get(m).model(), inputs[m], label,
                     fitting.toArray(Interactions.Pair[]::new));
             effects[m] = new Interactions.Effects[pairs.length][pairs[0].length];
             int next = 0;
@@ -344,7 +420,7 @@ public final class Comparison {
             }
         }
         start = lap(seconds, 2, start);
-        float[][][][] curves = new float[targets.size()][][][];
+        Sensitivity.Curve[][] curves = new Sensitivity.Curve[targets.size()][];
         double[][] heatmaps = new double[bagnets.size()][];
         for (int b = 0; b < bagnets.size(); b++) {
             heatmaps[b] = Sensitivity.heatmapImportance((BagNet) bagnets.get(b).model(), inputs[targets.size() + b],
@@ -353,18 +429,18 @@ public final class Comparison {
         for (int t = 0; t < targets.size(); t++) {
             Model target = targets.get(t).model();
             List<String> methods = frame.methods.get(t);
-            curves[t] = new float[methods.size()][][];
+            curves[t] = new Sensitivity.Curve[methods.size()];
             for (int m = 0; m < methods.size(); m++) {
                 String method = methods.get(m);
                 int[] order = m < bagnets.size() ? Sensitivity.order(heatmaps[m])
                         : switch (method) {
                             case Sensitivity.OCCLUSION -> Sensitivity.order(Sensitivity.occlusionImportance(target,
-                                    inputs[t], label, clean[t][label], frame.grid));
+                                    inputs[t], label, frame.grid));
                             case Sensitivity.CAM -> Sensitivity.order(Sensitivity.camImportance((Cnn) target, inputs[t],
                                     label, frame.grid));
                             default -> Sensitivity.randomOrder(s.seed(), frame.grid.patches(), index);
                         };
-                curves[t][m] = Sensitivity.curve(target, inputs[t], frame.grid, order, s.k());
+                curves[t][m] = Sensitivity.curve(target, inputs[t], label, frame.grid, order, s.k());
             }
         }
         lap(seconds, 3, start);
@@ -385,10 +461,11 @@ public final class Comparison {
         try {
             return f.get();
         } catch (ExecutionException e) {
-            if (e.getCause() instanceof RuntimeException r) {
-                throw r;
+            switch (e.getCause()) {
+                case RuntimeException r -> throw r;
+                case Error r -> throw r; // e.g. OutOfMemoryError, which the CLI answers with its advice
+                default -> throw new IllegalStateException(e.getCause());
             }
-            throw new IllegalStateException(e.getCause());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new BagNetException("interrupted");

@@ -86,8 +86,7 @@ public final class ComparisonPictures {
             RgbImage seen = t.model().preprocessing().geometry(image);
             Tensor input = t.model().preprocessing().normalize(seen);
             Sensitivity.Grid grid = Sensitivity.Grid.of(input.height(), input.width(), patch);
-            float clean = t.model().classScores(input)[0][label];
-            double[] drop = Sensitivity.occlusionImportance(t.model(), input, label, clean, grid);
+            double[] drop = Sensitivity.occlusionImportance(t.model(), input, label, grid);
             float[] values = new float[drop.length];
             for (int i = 0; i < drop.length; i++) {
                 values[i] = (float) drop[i];

@@ -9,6 +9,9 @@ import org.bagnet4j.weights.Json;
 
 /** A {@link Comparison.Result} as report.json (every number; NaN as null) and report.md (tables and conclusions). */
 public final class ComparisonReport {
+    /** Relative interactions below this are float rounding: an additive model's parts add up. */
+    private static final double ADDITIVE = 1e-4;
+
     private ComparisonReport() {
     }
 
@@ -48,6 +51,7 @@ public final class ComparisonReport {
                     .append(", \"class_error_correlation\": ").append(number(a.classErrorCorrelation()))
                     .append(", \"top1_agreement\": ").append(number(a.topOneAgreement()))
                     .append(", \"error_jaccard\": ").append(number(a.errorJaccard()))
+                    .append(", \"error_jaccard_if_independent\": ").append(number(a.errorJaccardIfIndependent()))
                     .append(", \"logit_correlation\": ").append(number(a.logitCorrelation())).append('}');
         }
         j.append("]},\n");
@@ -76,6 +80,7 @@ public final class ComparisonReport {
                 j.append(m > 0 ? "," : "").append("\n      ").append(Json.quote(se.methods().get(m)))
                         .append(": {\"mean_drop\": ").append(numbers(se.meanDrop()[m])).append(", \"accuracy\": ")
                         .append(numbers(se.accuracy()[m])).append(", \"area\": ").append(number(se.area()[m]))
+                        .append(", \"area_error\": ").append(number(se.areaError()[m]))
                         .append('}');
             }
             j.append('}');
@@ -87,7 +92,7 @@ public final class ComparisonReport {
         StringBuilder md = new StringBuilder("# Are these CNNs bags of local features?\n\n");
         md.append(String.format(Locale.ROOT, "%d images%s at %dx%d input. Models: %s. Occluded pixels are set to 0 "
                 + "after normalization (the dataset mean). Settings: %s.%n%n", r.images(), r.skippedCount() == 0 ? ""
-                : " (" + r.skippedCount() + " skipped: unreadable)", r.width(), r.height(), describe(r), r.settings()));
+                : " (" + r.skippedCount() + " skipped, listed below)", r.width(), r.height(), describe(r), r.settings()));
         errors(md, r);
         shuffling(md, r);
         interactions(md, r);
@@ -128,20 +133,43 @@ public final class ComparisonReport {
             return;
         }
         md.append("\n| models | per-class error correlation | top-1 agreement | error overlap (Jaccard) "
-                + "| logit correlation |\n|---|---|---|---|---|\n");
-        Errors.PairAgreement closest = e.pairs()[0];
+                + "| overlap by chance | logit correlation |\n|---|---|---|---|---|---|\n");
         for (Errors.PairAgreement a : e.pairs()) {
             md.append("| ").append(r.models().get(a.a())).append(" / ").append(r.models().get(a.b())).append(" | ")
                     .append(decimal(a.classErrorCorrelation(), 3)).append(" | ").append(percent(a.topOneAgreement()))
                     .append(" | ").append(decimal(a.errorJaccard(), 3)).append(" | ")
+                    .append(decimal(a.errorJaccardIfIndependent(), 3)).append(" | ")
                     .append(decimal(a.logitCorrelation(), 3)).append(" |\n");
-            if (a.errorJaccard() > closest.errorJaccard()) {
-                closest = a;
+        }
+        md.append('\n');
+        // For each CNN, the BagNet whose mistakes overlap its own most, against chance and against the other CNNs.
+        for (int m = 0; m < r.models().size(); m++) {
+            if (r.receptiveFields()[m] > 0) {
+                continue;
+            }
+            Errors.PairAgreement bagnet = null;
+            Errors.PairAgreement cnn = null;
+            for (Errors.PairAgreement a : e.pairs()) {
+                int other = a.a() == m ? a.b() : a.b() == m ? a.a() : -1;
+                if (other < 0 || Double.isNaN(a.errorJaccard())) {
+                    continue;
+                }
+                if (r.receptiveFields()[other] > 0) {
+                    bagnet = bagnet == null || a.errorJaccard() > bagnet.errorJaccard() ? a : bagnet;
+                } else {
+                    cnn = cnn == null || a.errorJaccard() > cnn.errorJaccard() ? a : cnn;
+                }
+            }
+            if (bagnet != null) {
+                md.append(String.format(Locale.ROOT, "- %s shares %.0f%% of its and %s's mistakes (%.0f%% if they "
+                        + "erred independently)%s.%n", r.models().get(m), 100 * bagnet.errorJaccard(),
+                        r.models().get(bagnet.a() == m ? bagnet.b() : bagnet.a()),
+                        100 * bagnet.errorJaccardIfIndependent(), cnn == null ? "" : String.format(Locale.ROOT,
+                                "; with %s, the closest other CNN, %.0f%%", r.models().get(cnn.a() == m ? cnn.b()
+                                        : cnn.a()), 100 * cnn.errorJaccard())));
             }
         }
-        md.append(String.format(Locale.ROOT, "%nThe most similar errors: %s and %s (they share %.0f%% of their "
-                + "mistakes; per-class error rates correlate at r = %s).%n%n", r.models().get(closest.a()),
-                r.models().get(closest.b()), 100 * closest.errorJaccard(), decimal(closest.classErrorCorrelation(), 2)));
+        md.append('\n');
     }
 
     private static void shuffling(StringBuilder md, Comparison.Result r) {
@@ -208,8 +236,9 @@ public final class ComparisonReport {
             }
             if (any) {
                 md.append(String.format(Locale.ROOT, "- %s (q = %d): at gaps of %d pixels or more no patch sees both "
-                        + "squares; the largest relative interaction there is %.1e (float rounding).%n",
-                        r.models().get(m), q, q - 1, far));
+                        + "squares; the largest relative interaction there is %.1e%s.%n", r.models().get(m), q, q - 1,
+                        far, far < ADDITIVE ? " (float rounding: the parts add up exactly)"
+                                : ", which a BagNet should not have: its parts do not add up"));
             }
         }
         md.append('\n');
@@ -225,11 +254,12 @@ public final class ComparisonReport {
                 + "its accuracy after k = ").append(k).append(", and the area (the mean drop over k = 1..")
                 .append(k).append(").\n");
         for (Sensitivity.Result s : r.sensitivity()) {
-            md.append("\n**").append(s.target()).append("**\n\n| ranking | area | drop at k = 1 | k = ")
+            md.append("\n**").append(s.target()).append("**\n\n| ranking | area (± standard error) | drop at k = 1 | k = ")
                     .append(Math.max(1, k / 2)).append(" | k = ").append(k).append(" | accuracy at k = ").append(k)
                     .append(" |\n|---|---|---|---|---|---|\n");
             for (int m = 0; m < s.methods().size(); m++) {
-                md.append("| ").append(s.methods().get(m)).append(" | ").append(decimal(s.area()[m], 3)).append(" | ")
+                md.append("| ").append(s.methods().get(m)).append(" | ").append(decimal(s.area()[m], 3))
+                        .append(" ± ").append(decimal(s.areaError()[m], 3)).append(" | ")
                         .append(decimal(s.meanDrop()[m][1], 3)).append(" | ")
                         .append(decimal(s.meanDrop()[m][Math.max(1, k / 2)], 3)).append(" | ")
                         .append(decimal(s.meanDrop()[m][k], 3)).append(" | ").append(percent(s.accuracy()[m][k]))
@@ -240,7 +270,11 @@ public final class ComparisonReport {
         md.append('\n');
     }
 
-    /** The paper's claim holds where a BagNet's ranking drops the logit nearly as fast as occlusion, faster than CAM and random. */
+    /**
+     * The paper's claim holds where a BagNet's ranking drops the target's logit nearly as fast as the target's own
+     * occlusion map, and faster than its CAM and a random order; differences within two standard errors are called
+     * indistinguishable.
+     */
     private static String sensitivityConclusion(Sensitivity.Result s) {
         int occlusion = s.methods().indexOf(Sensitivity.OCCLUSION);
         int best = -1;
@@ -252,14 +286,19 @@ public final class ComparisonReport {
         if (best < 0) {
             return "No BagNet ranked patches for " + s.target() + ".";
         }
-        StringBuilder c = new StringBuilder(String.format(Locale.ROOT, "For %s, the best BagNet ranking (%s) reaches %.0f%% "
-                + "of the area of the target's own occlusion map", s.target(), s.methods().get(best),
-                100 * s.area()[best] / s.area()[occlusion]));
+        StringBuilder c = new StringBuilder("For " + s.target() + ", the ranking of " + s.methods().get(best)
+                .substring("bagnet ".length()) + " (the BagNet whose ranking drops the logit most)");
+        c.append(s.area()[occlusion] > 0 ? String.format(Locale.ROOT, " reaches %.0f%% of the area of the target's "
+                + "own occlusion map", 100 * s.area()[best] / s.area()[occlusion])
+                : " is compared with an occlusion map whose area is not positive");
         for (String other : List.of(Sensitivity.CAM, Sensitivity.RANDOM)) {
             int o = s.methods().indexOf(other);
             if (o >= 0) {
-                c.append(String.format(Locale.ROOT, "; %s %s's (%.3f vs %.3f)", s.area()[best] > s.area()[o]
-                        ? "more than" : "less than", other, s.area()[best], s.area()[o]));
+                double difference = s.area()[best] - s.area()[o];
+                double error = Math.hypot(s.areaError()[best], s.areaError()[o]);
+                c.append("; it is ").append(!(Math.abs(difference) > 2 * error) ? "indistinguishable from"
+                        : difference > 0 ? "ahead of" : "behind").append(' ').append(other).append(String.format(
+                                Locale.ROOT, " (%s vs %s)", decimal(s.area()[best], 3), decimal(s.area()[o], 3)));
             }
         }
         return c.append('.').toString();
@@ -295,10 +334,10 @@ public final class ComparisonReport {
     }
 
     static String percent(double v) {
-        return Double.isNaN(v) ? "-" : String.format(Locale.ROOT, "%.1f%%", 100 * v);
+        return Double.isNaN(v) ? "n/a" : String.format(Locale.ROOT, "%.1f%%", 100 * v);
     }
 
     static String decimal(double v, int places) {
-        return Double.isNaN(v) ? "-" : String.format(Locale.ROOT, "%." + places + "f", v);
+        return Double.isNaN(v) ? "n/a" : String.format(Locale.ROOT, "%." + places + "f", v);
     }
 }

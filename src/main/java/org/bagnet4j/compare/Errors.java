@@ -13,9 +13,13 @@ public final class Errors {
     public record ModelErrors(double accuracy, double[] classErrorRate) {
     }
 
-    /** Two models compared: indices into the model list, a before b. */
+    /**
+     * Two models compared: indices into the model list, a before b. {@code errorJaccardIfIndependent} is the overlap
+     * two models with these error rates would have by chance, erring independently; the overlap is NaN when neither
+     * model errs.
+     */
     public record PairAgreement(int a, int b, double classErrorCorrelation, double topOneAgreement,
-            double errorJaccard, double logitCorrelation) {
+            double errorJaccard, double errorJaccardIfIndependent, double logitCorrelation) {
     }
 
     public record Result(ModelErrors[] models, PairAgreement[] pairs) {
@@ -82,6 +86,10 @@ public final class Errors {
             logitCount += classes;
         }
 
+        long images() {
+            return images;
+        }
+
         void visit(Sums sums) {
             sums.longs(perClass);
             sums.longs(wrongPerClass);
@@ -115,9 +123,12 @@ public final class Errors {
                     double n = logitCount;
                     double logits = (s[2] - s[0] * s[1] / n)
                             / Math.sqrt((s[3] - s[0] * s[0] / n) * (s[4] - s[1] * s[1] / n));
+                    double ea = 1 - errors[a].accuracy();
+                    double eb = 1 - errors[b].accuracy();
                     pairs[i++] = new PairAgreement(a, b, pearson(errors[a].classErrorRate(), errors[b].classErrorRate()),
                             (double) agree[a][b] / images,
-                            eitherWrong[a][b] == 0 ? 1 : (double) bothWrong[a][b] / eitherWrong[a][b], logits);
+                            eitherWrong[a][b] == 0 ? Double.NaN : (double) bothWrong[a][b] / eitherWrong[a][b],
+                            ea + eb == 0 ? Double.NaN : ea * eb / (ea + eb - ea * eb), logits);
                 }
             }
             return new Result(errors, pairs);

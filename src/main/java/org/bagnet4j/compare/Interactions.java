@@ -52,9 +52,12 @@ public final class Interactions {
         }
     }
 
-    /** One image's effects for every pair, in the order given. */
-    static Effects[] effects(Model model, Tensor input, int label, float clean, Pair[] pairs) {
-        Variants.Occluders[] variants = new Variants.Occluders[3 * pairs.length];
+    /**
+     * One image's effects for every pair, in the order given; each relative to the clean input's scores as the same
+     * arithmetic gives them (a BagNet's recombined cells), so that a BagNet's far pairs cancel exactly.
+     */
+    static Effects[] effects(Model model, Tensor input, int label, Pair[] pairs) {
+        Variants.Occluders[] variants = new Variants.Occluders[3 * pairs.length + 1];
         for (int i = 0; i < pairs.length; i++) {
             Pair p = pairs[i];
             variants[3 * i] = new Variants.Occluders(p.side(), new int[] {p.ya()}, new int[] {p.xa()});
@@ -62,11 +65,13 @@ public final class Interactions {
             variants[3 * i + 2] = new Variants.Occluders(p.side(), new int[] {p.ya(), p.yb()},
                     new int[] {p.xa(), p.xb()});
         }
+        variants[3 * pairs.length] = new Variants.Occluders(1, new int[0], new int[0]);
         float[][] scores = Variants.occluded(model, input, variants);
+        double clean = scores[3 * pairs.length][label];
         Effects[] effects = new Effects[pairs.length];
         for (int i = 0; i < pairs.length; i++) {
-            effects[i] = new Effects((double) scores[3 * i][label] - clean, (double) scores[3 * i + 1][label] - clean,
-                    (double) scores[3 * i + 2][label] - clean);
+            effects[i] = new Effects(scores[3 * i][label] - clean, scores[3 * i + 1][label] - clean,
+                    scores[3 * i + 2][label] - clean);
         }
         return effects;
     }

@@ -13,6 +13,9 @@ import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Supplier;
+import java.util.zip.CRC32;
+import java.util.zip.CheckedInputStream;
+import java.util.zip.CheckedOutputStream;
 
 import org.bagnet4j.BagNetException;
 
@@ -59,7 +62,7 @@ final class RunState {
             interactions[m].add(r.effects()[m]);
         }
         for (int t = 0; t < sensitivity.length; t++) {
-            sensitivity[t].add(r.label(), r.clean()[t], r.curves()[t]);
+            sensitivity[t].add(r.curves()[t]);
         }
         for (int s = 0; s < seconds.length; s++) {
             seconds[s] += r.seconds()[s];
@@ -83,7 +86,9 @@ final class RunState {
     /** Writes the state to {@code file} (through a temporary file, so that a crash leaves the last one whole). */
     void save(Path file, String fingerprint) {
         Path temporary = file.resolveSibling(file.getFileName() + ".tmp");
-        try (DataOutputStream out = new DataOutputStream(new BufferedOutputStream(Files.newOutputStream(temporary)))) {
+        CRC32 crc = new CRC32();
+        try (DataOutputStream out = new DataOutputStream(new BufferedOutputStream(new CheckedOutputStream(
+                Files.newOutputStream(temporary), crc)))) {
             out.writeUTF(MAGIC);
             out.writeUTF(fingerprint);
             out.writeInt(next);
@@ -94,6 +99,8 @@ final class RunState {
                 out.writeUTF(s.length() > 2000 ? s.substring(0, 2000) : s);
             }
             visit(new Writer(out));
+            out.flush();
+            out.writeLong(crc.getValue()); // the bytes before it, so that a damaged file is never continued
         } catch (IOException | UncheckedIOException e) {
             throw new BagNetException("cannot save the comparison's progress to " + file + ": " + e.getMessage());
         }
@@ -121,7 +128,10 @@ final class RunState {
             return null;
         }
         RunState state = fresh.get();
-        try (DataInputStream in = new DataInputStream(new BufferedInputStream(Files.newInputStream(file)))) {
+        CRC32 crc = new CRC32();
+        // The checksum sees the bytes as they are consumed, not as a buffer reads ahead: it wraps the buffer.
+        try (DataInputStream in = new DataInputStream(new CheckedInputStream(new BufferedInputStream(
+                Files.newInputStream(file)), crc))) {
             if (!in.readUTF().equals(MAGIC) || !in.readUTF().equals(fingerprint)) {
                 return null;
             }
@@ -131,14 +141,16 @@ final class RunState {
             int listed = in.readInt();
             if (state.next < 0 || state.next > images || state.measured < 0 || state.skippedCount < 0
                     || state.measured + state.skippedCount != state.next || listed < 0
-                    || listed > Math.min(state.skippedCount, MAX_SKIPPED_LISTED)) {
+                    || listed != Math.min(state.skippedCount, MAX_SKIPPED_LISTED)) {
                 return null;
             }
             for (int i = 0; i < listed; i++) {
                 state.skipped.add(in.readUTF());
             }
             state.visit(new Reader(in));
-            return in.read() == -1 ? state : null;
+            long sum = crc.getValue();
+            boolean whole = in.readLong() == sum && in.read() == -1;
+            return whole && state.errors.images() == state.measured ? state : null;
         } catch (IOException | UncheckedIOException e) {
             return null;
         }

@@ -8,21 +8,28 @@ package org.bagnet4j.compare;
  */
 public final class SeededRandom {
     private static final long GOLDEN = 0x9E3779B97F4A7C15L;
-    private static final long MIX = 1_000_003L;
     private long state;
 
     public SeededRandom(long seed) {
         this.state = seed;
     }
 
-    /** The generator for one measurement ({@code stream}) on one image ({@code item}) under one seed. */
+    /**
+     * The generator for one measurement ({@code stream}) on one image ({@code item}) under one seed: the three
+     * numbers go through SplitMix64's finaliser one after the other, so that no two tuples share a generator the
+     * way a linear mix would let them.
+     */
     public static SeededRandom of(long seed, long stream, long item) {
-        return new SeededRandom((seed * MIX + stream) * MIX + item);
+        return new SeededRandom(mix(mix(mix(seed) + stream) + item));
     }
 
     public long nextLong() {
         state += GOLDEN;
-        long z = state;
+        return mix(state);
+    }
+
+    /** SplitMix64's finaliser: a bijection of 64-bit values that spreads every input bit over the output. */
+    private static long mix(long z) {
         z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
         z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
         return z ^ (z >>> 31);

@@ -1,5 +1,7 @@
 package org.bagnet4j.compare;
 
+import java.util.Arrays;
+
 import org.bagnet4j.BagNet;
 import org.bagnet4j.Model;
 import org.bagnet4j.tensor.Tensor;
@@ -40,7 +42,8 @@ final class Variants {
         return scores(model, input, variants.length, (i, data, offset) -> {
             Occluders o = variants[i];
             for (int j = 0; j < o.ys().length; j++) {
-                occlude(data, offset, input, o.ys()[j], o.xs()[j], o.side());
+                occlude(data, offset, input.height(), input.width(), input.channels(), o.ys()[j], o.xs()[j],
+                        o.side());
             }
         });
     }
@@ -49,7 +52,7 @@ final class Variants {
     static float[][] scores(Model model, Tensor input, int count, Edit edit) {
         int size = input.size();
         float[][] scores = new float[count][];
-        int batch = Math.min(count, batchFor(model, input));
+        int batch = Math.min(count, batchSize(model, input.height(), input.width()));
         for (int start = 0; start < count; start += batch) {
             int n = Math.min(batch, count - start);
             float[] data = new float[n * size];
@@ -63,18 +66,21 @@ final class Variants {
         return scores;
     }
 
-    private static int batchFor(Model model, Tensor input) {
-        long perImage = Math.max(1, model.activationBytes(1, input.height(), input.width()));
+    /** Images of this size per call: up to 32, and no more than 64 MB of the model's activations. */
+    static int batchSize(Model model, int height, int width) {
+        long perImage = Math.max(1, model.activationBytes(1, height, width));
         return (int) Math.max(1, Math.min(MAX_BATCH, (64L << 20) / perImage));
     }
 
-    /** Sets a side x side square at (y, x) of one image in {@code data} (at {@code offset}) to 0 in every channel. */
-    private static void occlude(float[] data, int offset, Tensor input, int y, int x, int side) {
-        int w = input.width();
-        int c = input.channels();
-        for (int row = y; row < y + side; row++) {
-            int from = offset + (row * w + x) * c;
-            java.util.Arrays.fill(data, from, from + side * c, 0f);
+    /**
+     * Sets the part of a side x side square at (y, x) that lies inside one h x w x c image in {@code data} (at
+     * {@code offset}) to 0 in every channel.
+     */
+    static void occlude(float[] data, int offset, int h, int w, int c, int y, int x, int side) {
+        int columnStart = Math.max(0, x);
+        int columnEnd = Math.min(w, x + side);
+        for (int row = Math.max(0, y); row < Math.min(h, y + side) && columnStart < columnEnd; row++) {
+            Arrays.fill(data, offset + (row * w + columnStart) * c, offset + (row * w + columnEnd) * c, 0f);
         }
     }
 }

@@ -71,11 +71,19 @@ class CompareCommandTest {
                 oneClass.toString());
         expect("bagnet4j: k = 65 is more than the 64 patches of 4 pixels in a 34x34 input", "--model",
                 model.toString(), "--k", "65", data.toString());
-        expect("bagnet4j: --sides values must be between 1 and 65536, got 0 (see: bagnet4j compare --help)",
+        expect("bagnet4j: --sides values must be between 1 and 999, got 0 (see: bagnet4j compare --help)",
                 "--model", model.toString(), "--sides", "4,0", data.toString());
         expect("bagnet4j: --idx IMAGES needs the labels file after it: --idx IMAGES LABELS (see: bagnet4j compare "
                 + "--help)", "--idx", "images.gz");
-        Path small = smallInput();
+        expect("bagnet4j: --seed must be between 0 and 281474976710656, got 1152921504606846976 (see: bagnet4j "
+                + "compare --help)", "--model", model.toString(), "--seed", Long.toString(1L << 60), data.toString());
+        expect("bagnet4j: --sides takes at most 16 values, got 17 (see: bagnet4j compare --help)", "--model",
+                model.toString(), "--sides", "1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17", data.toString());
+        Path otherView = withPreprocessing("other-view", "34", "34", "0");
+        expect("bagnet4j: other-view resizes, crops or pads images differently from bagnet (resize 34, crop 34, pad 0 "
+                + "vs resize 28, crop 28, pad 3); compare needs every model to see one view", "--model",
+                model.toString(), "--bagnet", otherView.toString(), data.toString());
+        Path small = withPreprocessing("small", "10", "10", "0");
         expect("bagnet4j: small needs inputs of at least 13 pixels a side (its receptive field), but the images are "
                 + "10x10", "--model", small.toString(), data.toString());
         expect("bagnet4j: small reads images at 10x10 but bagnet at 34x34; compare needs one input size",
@@ -113,8 +121,8 @@ class CompareCommandTest {
         CommandsTest.Result r = cli("compare", "--model", model.toString(), "--k", "2", "--shuffle-seeds", "1",
                 "--examples", "0", "--out", out.toString(), data.toString());
         assertThat(r.code()).as(r.err()).isEqualTo(1);
-        assertThat(r.out()).contains("on 10 images", "(1 images skipped: unreadable)");
-        assertThat(Files.readString(out.resolve("report.md"))).contains("(1 skipped: unreadable)",
+        assertThat(r.out()).contains("on 10 images", "(1 images skipped: see the report)");
+        assertThat(Files.readString(out.resolve("report.md"))).contains("(1 skipped, listed below)",
                 "broken.png: ");
     }
 
@@ -130,18 +138,18 @@ class CompareCommandTest {
         assertThat(dir.resolve("refused")).doesNotExist();
     }
 
-    /** The embedded BagNet (q = 13) with a preprocessing that gives it 10x10 inputs. */
-    private Path smallInput() throws Exception {
-        Path small = dir.resolve("small.safetensors");
-        try (SafetensorsFile file = SafetensorsFile.open(model)) {
-            Map<String, String> meta = new HashMap<>(file.metadata());
-            meta.put("bagnet4j.resize", "10");
-            meta.put("bagnet4j.crop", "10");
-            meta.put("bagnet4j.pad", "0");
+    /** The embedded BagNet (q = 13) with another resize, crop and pad. */
+    private Path withPreprocessing(String name, String resize, String crop, String pad) throws Exception {
+        Path file = dir.resolve(name + ".safetensors");
+        try (SafetensorsFile original = SafetensorsFile.open(model)) {
+            Map<String, String> meta = new HashMap<>(original.metadata());
+            meta.put("bagnet4j.resize", resize);
+            meta.put("bagnet4j.crop", crop);
+            meta.put("bagnet4j.pad", pad);
             Map<String, int[]> shapes = new LinkedHashMap<>();
-            file.entries().forEach((name, e) -> shapes.put(name, e.shape()));
-            SafetensorsWriter.write(small, meta, shapes, file::readFloats);
+            original.entries().forEach((tensor, e) -> shapes.put(tensor, e.shape()));
+            SafetensorsWriter.write(file, meta, shapes, original::readFloats);
         }
-        return small;
+        return file;
     }
 }

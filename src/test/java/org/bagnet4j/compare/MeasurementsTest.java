@@ -81,16 +81,15 @@ class MeasurementsTest {
             input.data()[i] = (float) random.nextGaussian();
         }
         int label = 3;
-        float clean = bagnet.classScores(input)[0][label];
         double worstFar = 0;
         double worstNear = 0;
         for (int image = 0; image < 20; image++) {
             for (int gap : new int[] {q - 1, q + 2}) {
-                Interactions.Effects e = Interactions.effects(bagnet, input, label, clean,
+                Interactions.Effects e = Interactions.effects(bagnet, input, label,
                         new Interactions.Pair[] {Interactions.draw(0, 34, 34, 6, gap, image)})[0];
                 worstFar = Math.max(worstFar, Math.abs(e.interaction()) / (Math.abs(e.a()) + Math.abs(e.b())));
             }
-            Interactions.Effects near = Interactions.effects(bagnet, input, label, clean,
+            Interactions.Effects near = Interactions.effects(bagnet, input, label,
                     new Interactions.Pair[] {Interactions.draw(0, 34, 34, 6, 0, image)})[0];
             worstNear = Math.max(worstNear, Math.abs(near.interaction()) / (Math.abs(near.a()) + Math.abs(near.b())));
         }
@@ -149,6 +148,7 @@ class MeasurementsTest {
         Errors.PairAgreement p = r.pairs()[0];
         assertThat(p.topOneAgreement()).isEqualTo(0.5); // images 0 and 2
         assertThat(p.errorJaccard()).isEqualTo(1.0 / 3); // both wrong on image 2 of 3 wrong for either
+        assertThat(p.errorJaccardIfIndependent()).isEqualTo(0.25 / 0.75); // error rates 1/2 and 1/2
         assertThat(p.classErrorCorrelation()).isCloseTo(Errors.pearson(new double[] {0.5, 0, 1},
                 new double[] {0, 1, 1}), within(0.0));
         assertThat(Errors.pearson(new double[] {1, 2, 3, Double.NaN}, new double[] {2, 4, 6, 0})).isCloseTo(1.0,
@@ -156,9 +156,25 @@ class MeasurementsTest {
         assertThat(Errors.pearson(new double[] {1, 2, 3}, new double[] {3, 2, 1})).isCloseTo(-1.0, within(1e-15));
     }
 
+    /** Degenerate data: a model that never errs, a class without images; undefined numbers are NaN, never 1 or 0. */
     @Test
-    void sensitivityRanksByImportanceTiesByIndex() {
-        assertThat(Sensitivity.order(new double[] {1, 3, 3, -2, 5})).containsExactly(4, 1, 2, 0, 3);
+    void undefinedErrorStatisticsAreNaN() {
+        Errors.Tally t = new Errors.Tally(2, 3);
+        t.add(0, new float[][] {{3, 1, 0}, {3, 1, 0}});
+        t.add(1, new float[][] {{0, 3, 1}, {0, 3, 1}});
+        Errors.Result r = t.result();
+        assertThat(r.models()[0].accuracy()).isEqualTo(1.0);
+        assertThat(r.models()[0].classErrorRate()).containsExactly(0.0, 0.0, Double.NaN);
+        Errors.PairAgreement p = r.pairs()[0];
+        assertThat(p.errorJaccard()).isNaN();
+        assertThat(p.errorJaccardIfIndependent()).isNaN();
+        assertThat(p.classErrorCorrelation()).isNaN(); // both constant
+        assertThat(p.topOneAgreement()).isEqualTo(1.0);
+        assertThat(p.logitCorrelation()).isCloseTo(1.0, within(1e-12));
+    }
+
+    @Test
+    void sensitivityGridLiesOverTheCentre() {
         Sensitivity.Grid g = Sensitivity.Grid.of(34, 30, 4);
         assertThat(g).isEqualTo(new Sensitivity.Grid(4, 8, 7, 1, 1));
         assertThat(g.top(8)).isEqualTo(5);

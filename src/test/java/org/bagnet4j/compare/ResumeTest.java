@@ -25,7 +25,7 @@ class ResumeTest {
     @Test
     void anInterruptedRunContinuesWhereItStopped() throws IOException {
         BagNet bagnet = BagNet.embedded(1);
-        LabelledImages data = samples(21);
+        LabelledImages data = samples(11);
         Comparison.Settings settings = new Comparison.Settings(5, 1, new int[] {4}, new int[] {0, 12}, 8, 2);
         Comparison comparison = new Comparison(List.of(new Comparison.Entry("target", bagnet)),
                 List.of(new Comparison.Entry("bagnet", bagnet)), settings, 2);
@@ -33,7 +33,7 @@ class ResumeTest {
 
         Path state = dir.resolve("compare.state");
         assertThatThrownBy(() -> comparison.run(data, (done, total) -> {
-            if (done == 150) {
+            if (done == 105) {
                 throw new IllegalStateException("stopped");
             }
         }, state, "test")).hasMessage("stopped");
@@ -45,8 +45,19 @@ class ResumeTest {
         assertThat(state).doesNotExist();
         assertThat(withoutTimes(ComparisonReport.json(resumed))).isEqualTo(withoutTimes(ComparisonReport.json(whole)));
 
-        Files.writeString(state, "damaged");
-        assertThat(comparison.run(data.limit(20), null, state, "test").resumedAt()).isZero();
+        // A state whose bytes were damaged (one flipped bit) or cut short is not continued.
+        assertThatThrownBy(() -> comparison.run(data, (done, total) -> {
+            if (done == 105) {
+                throw new IllegalStateException("stopped");
+            }
+        }, state, "test")).hasMessage("stopped");
+        byte[] saved = Files.readAllBytes(state);
+        byte[] flipped = saved.clone();
+        flipped[saved.length / 2] ^= 4;
+        Files.write(state, flipped);
+        assertThat(comparison.run(data, null, state, "test").resumedAt()).isZero();
+        Files.write(state, java.util.Arrays.copyOf(saved, saved.length - 3));
+        assertThat(comparison.run(data, null, state, "test").resumedAt()).isZero();
     }
 
     /** The report without what legitimately differs: run times and where the run resumed. */
