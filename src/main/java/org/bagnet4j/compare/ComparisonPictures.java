@@ -57,7 +57,11 @@ public final class ComparisonPictures {
                 drop.add(new LinePlot.Series(s.methods().get(m), s.meanDrop()[m]));
                 right.add(new LinePlot.Series(s.methods().get(m), percent(s.accuracy()[m])));
             }
-            plots.put("sensitivity-" + fileName(s.target()) + ".png", Pictures.above(
+            String name = "sensitivity-" + fileName(s.target());
+            for (int n = 2; plots.containsKey(name + ".png"); n++) { // names that differ only in odd characters
+                name = "sensitivity-" + fileName(s.target()) + "-" + n;
+            }
+            plots.put(name + ".png", Pictures.above(
                     LinePlot.draw(s.target() + ": drop of the true-class logit",
                             "patches occluded k (in each method's order)", "mean drop", k, false, drop),
                     LinePlot.draw(s.target() + ": accuracy", "patches occluded k (in each method's order)",
