@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -30,7 +31,7 @@ public final class ReferenceFixtures {
     public static final List<String> CNNS = List.of("resnet18", "resnet50", "resnet152", "wide_resnet50_2", "vgg16",
             "vgg16_bn", "densenet121", "densenet169");
     private static final FixtureSet BAGNETS = new FixtureSet("",
-            List.of("bagnet_torch.py", "make_reference.py", "convert.py", "checkpoint_guard.py",
+            scripts("bagnet_torch.py", "make_reference.py", "convert.py", "checkpoint_guard.py",
                     "torchvision_families.py", "reference_images.py", "reference_classify.py", "reference_heatmap.py"),
             dir -> {
                 for (List<String> step : steps(dir)) {
@@ -42,7 +43,7 @@ public final class ReferenceFixtures {
      * changes do not remake them, and the reverse.
      */
     private static final FixtureSet CNN_SET = new FixtureSet("-cnn",
-            List.of("torchvision_families.py", "make_cnn_reference.py", "convert.py", "checkpoint_guard.py",
+            scripts("torchvision_families.py", "make_cnn_reference.py", "convert.py", "checkpoint_guard.py",
                     "bagnet_torch.py"),
             dir -> {
                 exec(script("make_cnn_reference.py", concat(List.of(dir.toString()), CNNS)));
@@ -58,7 +59,7 @@ public final class ReferenceFixtures {
 
     /** More encodings and torchvision's Normalize of every byte: their own directory, made in seconds. */
     private static final FixtureSet ENCODINGS = new FixtureSet("-encodings",
-            List.of("reference_encodings.py", "reference_images.py"),
+            scripts("reference_encodings.py", "reference_images.py"),
             dir -> exec(script("reference_encodings.py", dir.toString(), photos().getFirst().toString(),
                     JPEG_440.toString())));
 
@@ -67,8 +68,23 @@ public final class ReferenceFixtures {
      * made by reference_checkpoints.py in a second, for bagnet4j's own checkpoint reader.
      */
     private static final FixtureSet CHECKPOINT_SET = new FixtureSet("-checkpoints",
-            List.of("reference_checkpoints.py"),
+            scripts("reference_checkpoints.py"),
             dir -> exec(script("reference_checkpoints.py", dir.toString())));
+
+    /** The Fashion-MNIST models in the jar (weights-converter/fashion/train.py); q = 13 is the embedded one. */
+    public static final List<String> FASHION_MODELS = List.of("fashion-mnist-resnet", "fashion-mnist-vgg",
+            "fashion-mnist-bagnet-q5", "fashion-mnist-bagnet");
+    /** Test images with PyTorch's float64 scores for each Fashion-MNIST model (it predicts all 10,000). */
+    public static final int FASHION_IMAGES = 300;
+    private static final Path FASHION_MODEL_DIR = Path.of("src", "main", "resources", "org", "bagnet4j", "models");
+
+    /** PyTorch's float64 results for the shipped Fashion-MNIST models: remade when a model or a script changes. */
+    private static final FixtureSet FASHION = new FixtureSet("-fashion",
+            concat(scripts("fashion/reference_models.py", "fashion/train.py", "convert.py", "torchvision_families.py",
+                    "bagnet_torch.py"), FASHION_MODELS.stream().map(ReferenceFixtures::fashionModel).toList()),
+            dir -> exec(script("fashion/reference_models.py", concat(List.of(dir.toString(),
+                    Integer.toString(FASHION_IMAGES)), FASHION_MODELS.stream()
+                    .map(m -> fashionModel(m).toString()).toList()))));
 
     private ReferenceFixtures() {
     }
@@ -93,19 +109,19 @@ public final class ReferenceFixtures {
     }
 
     /**
-     * A directory of fixtures, made by its scripts on first use and again whenever they change (a stamp holds
-     * their hash); a failure is remembered, so that every test needing the set says why.
+     * A directory of fixtures, made by its scripts on first use and again whenever they or the other files they
+     * read change (a stamp holds their hash); a failure is remembered, so that every test needing the set says why.
      */
     private static final class FixtureSet {
         private final String suffix;
-        private final List<String> scripts;
+        private final List<Path> inputs;
         private final Maker maker;
         private Path ready;
         private IllegalStateException failure;
 
-        FixtureSet(String suffix, List<String> scripts, Maker maker) {
+        FixtureSet(String suffix, List<Path> inputs, Maker maker) {
             this.suffix = suffix;
-            this.scripts = scripts;
+            this.inputs = inputs;
             this.maker = maker;
         }
 
@@ -118,7 +134,7 @@ public final class ReferenceFixtures {
             }
             Path dir = Path.of(System.getProperty("bagnet4j.reference.dir", "target/reference") + suffix);
             try {
-                String stamp = hash(scripts);
+                String stamp = hash(inputs);
                 Path stampFile = dir.resolve("stamp");
                 if (!Files.exists(stampFile) || !Files.readString(stampFile).equals(stamp)) {
                     Files.createDirectories(dir);
@@ -162,6 +178,10 @@ public final class ReferenceFixtures {
         return steps;
     }
 
+    private static List<Path> scripts(String... names) {
+        return Arrays.stream(names).map(SCRIPTS::resolve).toList();
+    }
+
     private static List<String> script(String name, String... args) {
         return script(name, List.of(args));
     }
@@ -170,8 +190,8 @@ public final class ReferenceFixtures {
         return concat(List.of(python(), SCRIPTS.resolve(name).toString()), args);
     }
 
-    private static List<String> concat(List<String> a, List<String> b) {
-        List<String> all = new ArrayList<>(a);
+    private static <T> List<T> concat(List<T> a, List<T> b) {
+        List<T> all = new ArrayList<>(a);
         all.addAll(b);
         return all;
     }
@@ -204,6 +224,21 @@ public final class ReferenceFixtures {
         return CHECKPOINT_SET.get();
     }
 
+    /** A Fashion-MNIST model file in the sources, e.g. fashion-mnist-resnet.safetensors. */
+    public static Path fashionModel(String name) {
+        return FASHION_MODEL_DIR.resolve(name + ".safetensors");
+    }
+
+    /** PyTorch's float64 scores [FASHION_IMAGES, 10] of a Fashion-MNIST model on the first test images. */
+    public static Npy.Array fashionScores(String name) {
+        return Npy.read(FASHION.get().resolve(name + ".npy"));
+    }
+
+    /** PyTorch's (float32) predictions of a Fashion-MNIST model on the 10,000 test images, one digit each. */
+    public static String fashionPredictions(String name) throws IOException {
+        return Files.readString(FASHION.get().resolve(name + "-predictions.txt")).strip();
+    }
+
     public static Path model(String name) {
         return dir().resolve(name + ".safetensors");
     }
@@ -216,11 +251,11 @@ public final class ReferenceFixtures {
         return Npy.read(dir().resolve(name + ".npy"));
     }
 
-    private static String hash(List<String> scripts) throws IOException {
+    private static String hash(List<Path> inputs) throws IOException {
         try {
             MessageDigest digest = MessageDigest.getInstance("SHA-256");
-            for (String script : scripts) {
-                digest.update(Files.readAllBytes(SCRIPTS.resolve(script)));
+            for (Path input : inputs) {
+                digest.update(Files.readAllBytes(input));
             }
             return HexFormat.of().formatHex(digest.digest());
         } catch (NoSuchAlgorithmException e) {
