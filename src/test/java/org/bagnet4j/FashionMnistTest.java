@@ -46,6 +46,19 @@ class FashionMnistTest {
         }
     }
 
+    /** Images [from, to) as the model prepares them (gray copied to RGB, as a PNG of them would be read). */
+    static Tensor inputs(Model model, byte[][] images, int from, int to) {
+        List<Tensor> inputs = new ArrayList<>();
+        for (int i = from; i < to; i++) {
+            byte[] rgb = new byte[28 * 28 * 3];
+            for (int p = 0; p < 28 * 28; p++) {
+                rgb[3 * p] = rgb[3 * p + 1] = rgb[3 * p + 2] = images[i][p];
+            }
+            inputs.add(model.preprocessing().apply(new RgbImage(28, 28, rgb)));
+        }
+        return Tensor.concat(inputs);
+    }
+
     @Test
     void embeddedModelReproducesTheReadmeAccuracyAndPyTorchsPredictions() throws IOException {
         BagNet model = BagNet.embedded();
@@ -62,15 +75,7 @@ class FashionMnistTest {
         int agree = 0;
         int batch = 500;
         for (int start = 0; start < images.length; start += batch) {
-            List<Tensor> inputs = new ArrayList<>();
-            for (int i = start; i < start + batch; i++) {
-                byte[] rgb = new byte[28 * 28 * 3];
-                for (int p = 0; p < 28 * 28; p++) {
-                    rgb[3 * p] = rgb[3 * p + 1] = rgb[3 * p + 2] = images[i][p];
-                }
-                inputs.add(model.preprocessing().apply(new RgbImage(28, 28, rgb)));
-            }
-            float[][] scores = model.classScores(Tensor.concat(inputs));
+            float[][] scores = model.classScores(inputs(model, images, start, start + batch));
             for (int n = 0; n < batch; n++) {
                 int predicted = Compare.topK(scores[n], 1)[0];
                 correct += predicted == truth[start + n] ? 1 : 0;

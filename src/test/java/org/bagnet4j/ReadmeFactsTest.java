@@ -37,7 +37,10 @@ class ReadmeFactsTest {
         }
     }
 
-    /** The receptive-field table of the embedded model's family, and the shipped model is its row marked so. */
+    /**
+     * The receptive-field table of the embedded model's family: a row whose q is shipped is that file (architecture,
+     * the accuracy its description records), and the embedded model is the row marked so.
+     */
     @Test
     void embeddedModelTableIsItsFamily() throws IOException {
         List<List<String>> rows = table("| receptive field q | grid at 34x34 | parameters |");
@@ -51,6 +54,13 @@ class ReadmeFactsTest {
             assertThat(row.get(1)).as("q " + q).isEqualTo(config.gridSize(34) + " x " + config.gridSize(34));
             assertThat(config.parameterCount()).as("q " + q).isEqualTo(number(row.get(2)));
             shipped = row.getLast().equals("shipped") ? q : shipped;
+            String file = q == 13 ? "fashion-mnist-bagnet" : "fashion-mnist-bagnet-q" + q;
+            if (ReferenceFixtures.FASHION_MODELS.contains(file)) {
+                Model model = Model.load(ReferenceFixtures.fashionModel(file), 1);
+                assertThat(model.architecture()).as(file).usingRecursiveComparison().ignoringFields("name")
+                        .isEqualTo(config);
+                assertThat(row.get(3)).as(file).isEqualTo(FashionModelsTest.recordedAccuracy(model) + "%");
+            }
         }
         assertThat(qs).containsExactlyElementsOf(FASHION_KERNEL3.keySet());
 
@@ -60,6 +70,19 @@ class ReadmeFactsTest {
         Preprocessing p = model.preprocessing();
         assertThat(new int[] {p.resize(), p.crop(), p.pad(), p.channels()}).as("Resize, CenterCrop, pad, channels")
                 .containsExactly(28, 28, 3, 1);
+    }
+
+    /** The table of the standard CNNs in the jar: each row's file, its parameters and recorded accuracy. */
+    @Test
+    void shippedCnnTableIsTheirFiles() throws IOException {
+        List<List<String>> rows = table("| model file | architecture | parameters |");
+        assertThat(rows).hasSize(2);
+        for (List<String> row : rows) {
+            String file = row.get(0).replace("`", "");
+            Model model = Model.load(ReferenceFixtures.fashionModel(file.replace(".safetensors", "")), 1);
+            assertThat(model.architecture().parameterCount()).as(file).isEqualTo(number(row.get(2)));
+            assertThat(row.get(4)).as(file).isEqualTo(FashionModelsTest.recordedAccuracy(model) + "%");
+        }
     }
 
     @Test

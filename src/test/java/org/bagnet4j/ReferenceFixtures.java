@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -30,7 +31,7 @@ public final class ReferenceFixtures {
     public static final List<String> CNNS = List.of("resnet18", "resnet50", "resnet152", "wide_resnet50_2", "vgg16",
             "vgg16_bn", "densenet121", "densenet169");
     private static final FixtureSet BAGNETS = new FixtureSet("",
-            List.of("bagnet_torch.py", "make_reference.py", "convert.py", "checkpoint_guard.py",
+            scripts("bagnet_torch.py", "make_reference.py", "convert.py", "checkpoint_guard.py",
                     "torchvision_families.py", "reference_images.py", "reference_classify.py", "reference_heatmap.py"),
             dir -> {
                 for (List<String> step : steps(dir)) {
@@ -42,7 +43,7 @@ public final class ReferenceFixtures {
      * changes do not remake them, and the reverse.
      */
     private static final FixtureSet CNN_SET = new FixtureSet("-cnn",
-            List.of("torchvision_families.py", "make_cnn_reference.py", "convert.py", "checkpoint_guard.py",
+            scripts("torchvision_families.py", "make_cnn_reference.py", "convert.py", "checkpoint_guard.py",
                     "bagnet_torch.py"),
             dir -> {
                 exec(script("make_cnn_reference.py", concat(List.of(dir.toString()), CNNS)));
@@ -58,7 +59,7 @@ public final class ReferenceFixtures {
 
     /** More encodings and torchvision's Normalize of every byte: their own directory, made in seconds. */
     private static final FixtureSet ENCODINGS = new FixtureSet("-encodings",
-            List.of("reference_encodings.py", "reference_images.py"),
+            scripts("reference_encodings.py", "reference_images.py"),
             dir -> exec(script("reference_encodings.py", dir.toString(), photos().getFirst().toString(),
                     JPEG_440.toString())));
 
@@ -67,23 +68,36 @@ public final class ReferenceFixtures {
      * made by reference_checkpoints.py in a second, for bagnet4j's own checkpoint reader.
      */
     private static final FixtureSet CHECKPOINT_SET = new FixtureSet("-checkpoints",
-            List.of("reference_checkpoints.py"),
+            scripts("reference_checkpoints.py"),
             dir -> exec(script("reference_checkpoints.py", dir.toString())));
 
-    /** The models shipped in the jar. */
-    private static final Path MODELS = Path.of("src", "main", "resources", "org", "bagnet4j", "models");
+    /** The Fashion-MNIST models in the jar (weights-converter/fashion/train.py); q = 13 is the embedded one. */
+    public static final List<String> FASHION_MODELS = List.of("fashion-mnist-resnet", "fashion-mnist-vgg",
+            "fashion-mnist-bagnet-q5", "fashion-mnist-bagnet");
+    /** Test images with PyTorch's float64 scores for each Fashion-MNIST model (it predicts all 10,000). */
+    public static final int FASHION_IMAGES = 300;
+    private static final Path FASHION_MODEL_DIR = Path.of("src", "main", "resources", "org", "bagnet4j", "models");
+
+    /** PyTorch's float64 results for the shipped Fashion-MNIST models: remade when a model or a script changes. */
+    private static final FixtureSet FASHION = new FixtureSet("-fashion",
+            concat(scripts("fashion/reference_models.py", "fashion/train.py", "convert.py", "torchvision_families.py",
+                    "bagnet_torch.py"), FASHION_MODELS.stream().map(ReferenceFixtures::fashionModel).toList()),
+            dir -> exec(script("fashion/reference_models.py", concat(List.of(dir.toString(),
+                    Integer.toString(FASHION_IMAGES)), FASHION_MODELS.stream()
+                    .map(m -> fashionModel(m).toString()).toList()))));
+
     /** The CNNs the comparison reference measures: the shipped ones (the ResNet has a class activation map). */
-    private static final List<Path> COMPARE_TARGETS = List.of(MODELS.resolve("fashion-mnist-resnet.safetensors"),
-            MODELS.resolve("fashion-mnist-vgg.safetensors"));
-    private static final List<Path> COMPARE_BAGNETS = List.of(MODELS.resolve(BagNet.EMBEDDED_NAME));
+    private static final List<Path> COMPARE_TARGETS = List.of(fashionModel("fashion-mnist-resnet"),
+            fashionModel("fashion-mnist-vgg"));
+    private static final List<Path> COMPARE_BAGNETS = List.of(fashionModel("fashion-mnist-bagnet"));
 
     /**
      * PyTorch's run of the comparison measurements (org.bagnet4j.compare) on Fashion-MNIST test images, in float64:
-     * report.json (see compare_reference.py), and the targets the script made. Remade when the models change too.
+     * report.json (see compare_reference.py). Remade when the models change too.
      */
     private static final FixtureSet COMPARE_SET = new FixtureSet("-compare",
-            List.of("compare_reference.py", "bagnet_torch.py", "torchvision_families.py"),
-            concat(COMPARE_TARGETS, COMPARE_BAGNETS),
+            concat(scripts("compare_reference.py", "bagnet_torch.py", "torchvision_families.py"),
+                    concat(COMPARE_TARGETS, COMPARE_BAGNETS)),
             dir -> {
                 List<String> args = new ArrayList<>(List.of(dir.toString()));
                 COMPARE_TARGETS.forEach(t -> args.addAll(List.of("--target", t.toString())));
@@ -114,8 +128,8 @@ public final class ReferenceFixtures {
     }
 
     /**
-     * A directory of fixtures, made by its scripts on first use and again whenever they or its other inputs change
-     * (a stamp holds their hash); a failure is remembered, so that every test needing the set says why.
+     * A directory of fixtures, made by its scripts on first use and again whenever they or the other files they
+     * read change (a stamp holds their hash); a failure is remembered, so that every test needing the set says why.
      */
     private static final class FixtureSet {
         private final String suffix;
@@ -124,14 +138,9 @@ public final class ReferenceFixtures {
         private Path ready;
         private IllegalStateException failure;
 
-        FixtureSet(String suffix, List<String> scripts, Maker maker) {
-            this(suffix, scripts, List.of(), maker);
-        }
-
-        /** {@code others}: files besides the scripts that the fixtures are made from. */
-        FixtureSet(String suffix, List<String> scripts, List<Path> others, Maker maker) {
+        FixtureSet(String suffix, List<Path> inputs, Maker maker) {
             this.suffix = suffix;
-            this.inputs = concat(scripts.stream().map(SCRIPTS::resolve).toList(), others);
+            this.inputs = inputs;
             this.maker = maker;
         }
 
@@ -188,6 +197,10 @@ public final class ReferenceFixtures {
         return steps;
     }
 
+    private static List<Path> scripts(String... names) {
+        return Arrays.stream(names).map(SCRIPTS::resolve).toList();
+    }
+
     private static List<String> script(String name, String... args) {
         return script(name, List.of(args));
     }
@@ -235,6 +248,21 @@ public final class ReferenceFixtures {
         return CHECKPOINT_SET.get();
     }
 
+    /** A Fashion-MNIST model file in the sources, e.g. fashion-mnist-resnet.safetensors. */
+    public static Path fashionModel(String name) {
+        return FASHION_MODEL_DIR.resolve(name + ".safetensors");
+    }
+
+    /** PyTorch's float64 scores [FASHION_IMAGES, 10] of a Fashion-MNIST model on the first test images. */
+    public static Npy.Array fashionScores(String name) {
+        return Npy.read(FASHION.get().resolve(name + ".npy"));
+    }
+
+    /** PyTorch's (float32) predictions of a Fashion-MNIST model on the 10,000 test images, one digit each. */
+    public static String fashionPredictions(String name) throws IOException {
+        return Files.readString(FASHION.get().resolve(name + "-predictions.txt")).strip();
+    }
+
     public static Path model(String name) {
         return dir().resolve(name + ".safetensors");
     }
@@ -247,11 +275,11 @@ public final class ReferenceFixtures {
         return Npy.read(dir().resolve(name + ".npy"));
     }
 
-    private static String hash(List<Path> files) throws IOException {
+    private static String hash(List<Path> inputs) throws IOException {
         try {
             MessageDigest digest = MessageDigest.getInstance("SHA-256");
-            for (Path file : files) {
-                digest.update(Files.readAllBytes(file));
+            for (Path input : inputs) {
+                digest.update(Files.readAllBytes(input));
             }
             return HexFormat.of().formatHex(digest.digest());
         } catch (NoSuchAlgorithmException e) {
