@@ -57,6 +57,21 @@ class CompareCommandTest {
                 "## Errors", "## Sensitivity", "| occlusion |");
     }
 
+    /** Without models, the embedded CNNs against the embedded BagNets, on Fashion-MNIST or the samples (said). */
+    @Test
+    void withoutModelsComparesTheEmbeddedOnes() throws Exception {
+        Path out = dir.resolve("out");
+        CommandsTest.Result r = cli("compare", "--limit", "3", "--k", "2", "--shuffle-seeds", "1", "--examples", "0",
+                "--out", out.toString());
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.err()).contains("comparing the embedded Fashion-MNIST CNNs with the embedded BagNets")
+                .containsAnyOf("using Fashion-MNIST's test set", "using the 10 sample images bundled");
+        Map<?, ?> report = (Map<?, ?>) Json.parse(Files.readString(out.resolve("report.json")));
+        assertThat(report.get("models")).isEqualTo(List.of("fashion-mnist-resnet", "fashion-mnist-vgg",
+                "fashion-mnist-bagnet", "fashion-mnist-bagnet-q5"));
+        assertThat(report.get("targets")).isEqualTo(List.of("fashion-mnist-resnet", "fashion-mnist-vgg"));
+    }
+
     @Test
     void badInputIsOneLine() throws Exception {
         Path empty = Files.createDirectories(dir.resolve("empty"));
