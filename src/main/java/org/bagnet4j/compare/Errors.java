@@ -100,10 +100,8 @@ public final class Errors {
             for (double[][] pair : logitSums) {
                 sums.doubles(pair);
             }
-            long[] counts = {images, logitCount};
-            sums.longs(counts);
-            images = counts[0];
-            logitCount = counts[1];
+            images = sums.count(images);
+            logitCount = sums.count(logitCount);
         }
 
         Result result() {

@@ -216,13 +216,7 @@ public final class Sensitivity {
             sums.doubles(drop);
             sums.longs(right);
             sums.doubles(areaSquares);
-            long[] count = {images};
-            sums.longs(count);
-            images = count[0];
-        }
-
-        long images() {
-            return images;
+            images = sums.count(images);
         }
 
         Result result() {

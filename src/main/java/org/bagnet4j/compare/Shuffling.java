@@ -102,9 +102,7 @@ public final class Shuffling {
         void visit(Sums sums) {
             sums.longs(right);
             sums.longs(agreeing);
-            long[] count = {trials};
-            sums.longs(count);
-            trials = count[0];
+            trials = sums.count(trials);
         }
 
         Result result() {

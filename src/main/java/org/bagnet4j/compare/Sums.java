@@ -9,6 +9,13 @@ interface Sums {
 
     void doubles(double[] values);
 
+    /** A single count: written as it is, or read back in its place (the value to store). */
+    default long count(long value) {
+        long[] holder = {value};
+        longs(holder);
+        return holder[0];
+    }
+
     default void longs(long[][] rows) {
         for (long[] row : rows) {
             longs(row);
