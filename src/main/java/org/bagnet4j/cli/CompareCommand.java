@@ -106,7 +106,6 @@ final class CompareCommand {
         Comparison.Result result = comparison.run(data,
                 (done, total) -> progress.update((int) done, "images"), dir.resolve(STATE), identity(options));
         double seconds = (System.nanoTime() - start) / 1e9;
-        progress.println("");
         if (result.resumedAt() > 0) {
             err.println("bagnet4j: continued an interrupted run after its first " + result.resumedAt() + " images");
         } else if (earlierState) {
