@@ -41,7 +41,6 @@ final class ClassifyCommand {
     /** Every option the command accepts (its help lists each). */
     static final Set<String> OPTIONS = Set.of("model", "top", "json", "batch", "threads", "resize", "crop", "no-resize",
             "max-pixels", "alpha-background");
-    private static final Set<String> IMAGE_EXTENSIONS = Set.of("jpg", "jpeg", "png", "bmp", "gif");
     /** Most images per forward pass: beyond this a batch only costs memory. */
     static final int MAX_BATCH = 4096;
 
@@ -190,7 +189,7 @@ final class ClassifyCommand {
                 List<Path> found = new ArrayList<>();
                 walk(path, found, failures, notes);
                 if (found.isEmpty()) {
-                    failures.add(arg + ": no images (" + String.join(", ", IMAGE_EXTENSIONS) + ") in this folder");
+                    failures.add(arg + ": no images (" + String.join(", ", ImageDecoder.EXTENSIONS) + ") in this folder");
                 }
                 files.addAll(found.stream().sorted().toList());
             } else if (Files.exists(path)) {
@@ -219,7 +218,7 @@ final class ClassifyCommand {
                 public FileVisitResult visitFile(Path file, BasicFileAttributes attributes) {
                     boolean regular = attributes.isRegularFile()
                             || attributes.isSymbolicLink() && Files.isRegularFile(file);
-                    if (regular && isImageName(file)) {
+                    if (regular && ImageDecoder.hasImageName(file)) {
                         found.add(file);
                     }
                     return FileVisitResult.CONTINUE;
@@ -242,12 +241,6 @@ final class ClassifyCommand {
         } catch (IOException e) {
             failures.add(folder + ": cannot list folder (" + BagNetException.reason(e) + ")");
         }
-    }
-
-    private static boolean isImageName(Path p) {
-        String name = p.getFileName().toString();
-        int dot = name.lastIndexOf('.');
-        return dot > 0 && IMAGE_EXTENSIONS.contains(name.substring(dot + 1).toLowerCase(Locale.ROOT));
     }
 
     private static Item prepare(Path file, Preprocessing prep, ImageReading reading) {

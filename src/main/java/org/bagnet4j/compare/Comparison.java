@@ -396,12 +396,14 @@ public final class Comparison {
             tops[m] = Shuffling.topOnes(models.get(m).model(), inputs[m], frame.grids, seeds, index);
         }
         start = lap(seconds, 1, start);
-        Interactions.Pair[][] pairs = new Interactions.Pair[s.sides().length][s.gaps().length];
+        int[] sides = s.sides();
+        int[] gaps = s.gaps();
+        Interactions.Pair[][] pairs = new Interactions.Pair[sides.length][gaps.length];
         List<Interactions.Pair> fitting = new ArrayList<>();
-        for (int a = 0; a < s.sides().length; a++) {
-            for (int g = 0; g < s.gaps().length; g++) {
-                if (Interactions.fits(frame.height, frame.width, s.sides()[a], s.gaps()[g])) {
-                    pairs[a][g] = Interactions.draw(s.seed(), frame.height, frame.width, s.sides()[a], s.gaps()[g],
+        for (int a = 0; a < sides.length; a++) {
+            for (int g = 0; g < gaps.length; g++) {
+                if (Interactions.fits(frame.height, frame.width, sides[a], gaps[g])) {
+                    pairs[a][g] = Interactions.draw(s.seed(), frame.height, frame.width, sides[a], gaps[g],
                             index);
                     fitting.add(pairs[a][g]);
                 }

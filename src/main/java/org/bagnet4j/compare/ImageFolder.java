@@ -5,8 +5,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
-import java.util.Set;
 import java.util.stream.Stream;
 
 import org.bagnet4j.BagNetException;
@@ -18,7 +16,6 @@ import org.bagnet4j.image.RgbImage;
  * a labels file gives the order), images anywhere below it, in name order.
  */
 public final class ImageFolder implements LabelledImages {
-    private static final Set<String> EXTENSIONS = Set.of("png", "jpg", "jpeg", "bmp", "gif");
     private final List<Path> files;
     private final int[] labels;
     private final List<String> classNames;
@@ -62,7 +59,7 @@ public final class ImageFolder implements LabelledImages {
                 throw new BagNetException(classes.get(c) + ": no class of that name in the labels file");
             }
             try (Stream<Path> walk = Files.walk(classes.get(c))) {
-                List<Path> images = walk.filter(f -> Files.isRegularFile(f) && isImage(f)).sorted().toList();
+                List<Path> images = walk.filter(f -> Files.isRegularFile(f) && ImageDecoder.hasImageName(f)).sorted().toList();
                 for (Path image : images) {
                     files.add(image);
                     labels.add(label);
@@ -72,17 +69,11 @@ public final class ImageFolder implements LabelledImages {
             }
         }
         if (files.isEmpty()) {
-            throw new BagNetException(root + ": no images (" + String.join(", ", EXTENSIONS.stream().sorted().toList())
+            throw new BagNetException(root + ": no images (" + String.join(", ", ImageDecoder.EXTENSIONS)
                     + ") in its " + classes.size() + " class folders");
         }
         return new ImageFolder(List.copyOf(files), labels.stream().mapToInt(Integer::intValue).toArray(), names,
                 maxPixels);
-    }
-
-    private static boolean isImage(Path file) {
-        String name = file.getFileName().toString();
-        int dot = name.lastIndexOf('.');
-        return dot > 0 && EXTENSIONS.contains(name.substring(dot + 1).toLowerCase(Locale.ROOT));
     }
 
     @Override

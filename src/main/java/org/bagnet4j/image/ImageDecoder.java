@@ -31,8 +31,17 @@ import org.bagnet4j.BagNetException;
 public final class ImageDecoder {
     /** Default limit: 100 megapixels. */
     public static final long DEFAULT_MAX_PIXELS = 100_000_000L;
+    /** The file name extensions of the images folder walks take (any case), in name order. */
+    public static final List<String> EXTENSIONS = List.of("bmp", "gif", "jpeg", "jpg", "png");
 
     private ImageDecoder() {
+    }
+
+    /** Whether a file's name ends in one of the {@link #EXTENSIONS}. */
+    public static boolean hasImageName(Path file) {
+        String name = file.getFileName().toString();
+        int dot = name.lastIndexOf('.');
+        return dot > 0 && EXTENSIONS.contains(name.substring(dot + 1).toLowerCase(Locale.ROOT));
     }
 
     public static RgbImage read(Path file) {
