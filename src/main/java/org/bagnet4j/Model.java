@@ -213,6 +213,20 @@ public abstract sealed class Model permits BagNet, Cnn {
         return labels;
     }
 
+    /** A class by name (exact, then case-insensitive) or index; an unknown one is refused with the closest names. */
+    public int classIndex(String nameOrIndex) {
+        int index = labels.indexOf(nameOrIndex);
+        if (index >= 0) {
+            return index;
+        }
+        int last = architecture().numClasses() - 1;
+        if (nameOrIndex.strip().matches("-?\\d+")) {
+            throw new BagNetException("class index " + nameOrIndex.strip() + " is outside 0-" + last);
+        }
+        throw new BagNetException("unknown class '" + nameOrIndex + "'; closest names: "
+                + String.join(", ", labels.closest(nameOrIndex, 3)) + " (or an index 0-" + last + ")");
+    }
+
     /**
      * How {@link #classify} and {@link #preprocess} turn an image into input, as the model file's metadata says
      * (ImageNet evaluation, with a warning, when it says nothing; null for a model that is not RGB and says

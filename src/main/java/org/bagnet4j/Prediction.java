@@ -3,7 +3,10 @@ package org.bagnet4j;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Locale;
 import java.util.stream.IntStream;
+
+import org.bagnet4j.weights.Json;
 
 /**
  * One class of a ranked classification.
@@ -14,6 +17,24 @@ import java.util.stream.IntStream;
  * @param logit the class score (mean patch evidence)
  */
 public record Prediction(int index, String label, double probability, float logit) {
+    /** This prediction as a JSON object: {"index", "label", "probability", "logit"}. */
+    public String toJson() {
+        return String.format(Locale.ROOT, "{\"index\":%d,\"label\":%s,\"probability\":%.6g,\"logit\":%.6g}", index,
+                Json.quote(label), probability, logit);
+    }
+
+    /**
+     * One image's classification as the JSON object {@code classify --json} prints a line of (and the HTTP API
+     * answers): {"file", "top": [predictions, best first], "ms"}.
+     */
+    public static String toJson(String file, List<Prediction> ranked, double ms) {
+        StringBuilder sb = new StringBuilder("{\"file\":").append(Json.quote(file)).append(",\"top\":[");
+        for (int i = 0; i < ranked.size(); i++) {
+            sb.append(i == 0 ? "" : ",").append(ranked.get(i).toJson());
+        }
+        return sb.append(String.format(Locale.ROOT, "],\"ms\":%.1f}", ms)).toString();
+    }
+
     /** The {@code k} highest-scoring classes of one image's logits, best first, with softmax probabilities. */
     public static List<Prediction> top(float[] logits, Labels labels, int k) {
         if (k < 1) {

@@ -33,6 +33,7 @@ class ReadmeSnippetsTest {
             import org.bagnet4j.compare.*;
             import org.bagnet4j.explain.*;
             import org.bagnet4j.image.*;
+            import org.bagnet4j.serve.*;
             import org.bagnet4j.tensor.*;
             """;
 

@@ -29,7 +29,6 @@ import org.bagnet4j.StreamRequest;
 import org.bagnet4j.image.ImageDecoder;
 import org.bagnet4j.image.RgbImage;
 import org.bagnet4j.tensor.Tensor;
-import org.bagnet4j.weights.Json;
 
 /**
  * {@code classify}: the top-K classes of image files. Unreadable files are reported one per line and skipped;
@@ -342,13 +341,6 @@ final class ClassifyCommand {
     }
 
     static String toJson(Path file, List<Prediction> ranked, double ms) {
-        StringBuilder sb = new StringBuilder("{\"file\":").append(Json.quote(file.toString())).append(",\"top\":[");
-        for (int i = 0; i < ranked.size(); i++) {
-            Prediction p = ranked.get(i);
-            sb.append(i == 0 ? "" : ",").append(String.format(Locale.ROOT,
-                    "{\"index\":%d,\"label\":%s,\"probability\":%.6g,\"logit\":%.6g}", p.index(), Json.quote(p.label()),
-                    p.probability(), p.logit()));
-        }
-        return sb.append(String.format(Locale.ROOT, "],\"ms\":%.1f}%n", ms)).toString();
+        return Prediction.toJson(file.toString(), ranked, ms) + System.lineSeparator();
     }
 }

@@ -72,6 +72,16 @@ public final class Commands {
                    show), report.json (every number), plots of each curve, and for the first --examples images
                    each BagNet's heatmap and each CNN's occlusion map, to DIR (default:
                    bagnet4j-output/compare). Occluded pixels are set to 0 after normalization (the data mean).
+              serve [--model M ...] [--host 127.0.0.1] [--port 8080] [--threads T] [--queue 64]
+                   [--max-upload-mb 20] [--max-pixels 25000000] [--timeout 60] [--token SECRET]
+                   an HTTP API (POST /v1/classify, POST /v1/explain, GET /v1/models, /healthz, /metrics) and, at
+                   /, a page that shows the evidence for each class over an uploaded image. Each request
+                   computes on one of T threads (all cores); up to --queue more wait, the rest get 503. Models
+                   are named by file name less extension (?model=NAME); without --model, every model embedded
+                   in the jar. --token: the API wants "Authorization: Bearer SECRET". --timeout: seconds a
+                   request may take to arrive, to wait and compute, and to be answered. Runs until Ctrl-C or
+                   SIGTERM, which let the requests in flight finish (for up to a minute). Requests write
+                   nothing to disk.
               bench [--model M | --preset NAME] [--size 224] [--batch 1] [--threads T] [--iters 20]
                    [--warmup 5] [--json]
                    median and minimum latency per image, images/s and GFLOP/s of the class scores. Presets:
@@ -102,7 +112,7 @@ public final class Commands {
 
     /** The commands, in the order of {@link #USAGE}. */
     static final List<String> COMMANDS = List.of("demo", "classify", "explain", "patches", "scramble", "compare",
-            "bench", "run", "convert", "info");
+            "serve", "bench", "run", "convert", "info");
 
     /** Runs a command; returns its exit code. */
     public static int run(String[] args, PrintStream out, PrintStream err) {
@@ -136,6 +146,7 @@ public final class Commands {
                 case "scramble" -> ScrambleCommand.run(rest, out, err);
                 case "bench" -> BenchCommand.run(rest, out, err);
                 case "compare" -> CompareCommand.run(rest, out, err);
+                case "serve" -> ServeCommand.run(rest, out, err);
                 default -> throw new UsageException("unknown command '" + args[0] + "'");
             };
         } catch (UsageException e) {

@@ -31,7 +31,6 @@ import org.bagnet4j.explain.EvidenceMap;
 import org.bagnet4j.explain.Explainer;
 import org.bagnet4j.explain.Patch;
 import org.bagnet4j.explain.Pictures;
-import org.bagnet4j.image.ImageDecoder;
 import org.bagnet4j.image.RgbImage;
 import org.bagnet4j.tensor.Npy;
 import org.bagnet4j.tensor.Tensor;
@@ -71,7 +70,7 @@ final class ExplainCommand {
         Model model = ModelChoice.load(options, options.threads(), err, "explain",
                 "a BagNet, ResNet or DenseNet (a model with an evidence grid)",
                 a -> a instanceof BagNetConfig || a instanceof ResNetConfig || a instanceof DenseNetConfig);
-        Integer cls = options.has("class") ? classIndex(model, options.required("class")) : null;
+        Integer cls = options.has("class") ? model.classIndex(options.required("class")) : null;
         Input input = Input.load(file, model, options, err);
         Result r = switch (model) {
             case BagNet bagNet -> explain(bagNet, input, cls, options.has("full"), region, top, dir, err);
@@ -165,7 +164,7 @@ final class ExplainCommand {
         // One pass gives the scores and every class's grid; an image too large for that is streamed twice, for
         // the scores and then for the chosen class's grid, so that no cells x classes grid is ever held.
         LargeImages large = new LargeImages(err, Progress.stderrIsTerminal());
-        StreamResult all = large.runsWhole(model, x, input.name()) ? scoresAndGrids(model, x) : null;
+        StreamResult all = large.runsWhole(model, x, input.name()) ? Explainer.scoresAndGrids(model, x) : null;
         float[] scores = all != null ? all.scores()
                 : model.stream(x, new StreamRequest().progress(large.progress(input.name() + " (scores)"))).scores();
         List<Prediction> ranked = Prediction.top(scores, model.labels(), Math.min(5, model.config().numClasses()));
@@ -236,27 +235,6 @@ final class ExplainCommand {
         return writePng(path, Pictures.contactSheet(String.format(Locale.ROOT,
                 "%s, class '%s': top row the %d %s with the most evidence, bottom row the %d with the least%s",
                 input.name(), grid.label(), shown, what, shown, note), tiles, shown));
-    }
-
-    /** The class scores of one image and the grids of all classes, from one pass. */
-    static StreamResult scoresAndGrids(BagNet model, Tensor image) {
-        int[] all = new int[model.config().numClasses()];
-        Arrays.setAll(all, c -> c);
-        return model.stream(image, new StreamRequest().classes(all).keepGrid(true));
-    }
-
-    /** A class by index or name (exact, then case-insensitive). */
-    static int classIndex(Model model, String nameOrIndex) {
-        int index = model.labels().indexOf(nameOrIndex);
-        if (index >= 0) {
-            return index;
-        }
-        int last = model.architecture().numClasses() - 1;
-        if (nameOrIndex.strip().matches("-?\\d+")) {
-            throw new BagNetException("class index " + nameOrIndex.strip() + " is outside 0-" + last);
-        }
-        throw new BagNetException("unknown class '" + nameOrIndex + "'; closest names: "
-                + String.join(", ", model.labels().closest(nameOrIndex, 3)) + " (or an index 0-" + last + ")");
     }
 
     private static Explainer.Region region(Options options) {

@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 
 import org.bagnet4j.kernels.VectorSupport;
 
@@ -30,6 +31,8 @@ public final class Main {
     private static final String LOOP_UNROLL = "-XX:LoopUnrollLimit=200";
     /** How the JVM's notice of an incubator module (printed at every start with --add-modules) begins. */
     private static final String INCUBATOR_NOTICE = "WARNING: Using incubator modules";
+    /** How long the launcher, told to stop, waits for the relaunched JVM to finish what it is doing. */
+    private static final int CHILD_GRACE_SECONDS = 90;
 
     private Main() {
     }
@@ -129,7 +132,15 @@ public final class Main {
         try {
             Process child = new ProcessBuilder(command).redirectInput(ProcessBuilder.Redirect.INHERIT)
                     .redirectOutput(ProcessBuilder.Redirect.INHERIT).start();
-            Runtime.getRuntime().addShutdownHook(new Thread(child::destroy));
+            // A SIGTERM is passed on, and answered when the child has finished (serve lets requests end first).
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                child.destroy();
+                try {
+                    child.waitFor(CHILD_GRACE_SECONDS, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }));
             Thread errors = Thread.ofPlatform().daemon().start(() -> copyErrors(child.getErrorStream()));
             int status = child.waitFor();
             errors.join();

@@ -61,7 +61,7 @@ final class PatchesCommand {
         Map<Path, String> truth = labels(options, files);
         BagNet model = ModelChoice.loadBagNet(options, options.threads(), err, "patches");
         Preprocessing prep = ClassifyCommand.sizing(options, model, err);
-        int cls = ExplainCommand.classIndex(model, options.required("class"));
+        int cls = model.classIndex(options.required("class"));
         String label = model.labels().name(cls);
 
         Path dir = OutputFolder.chosen(options, "patches");

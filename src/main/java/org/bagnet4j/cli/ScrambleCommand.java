@@ -60,8 +60,8 @@ final class ScrambleCommand {
         RgbImage scrambledImage = Scramble.tiles(original.seen(), tiles, new Random(seed));
         ExplainCommand.Input scrambled = new ExplainCommand.Input("scrambled " + original.name(), scrambledImage,
                 model.preprocessing().normalize(scrambledImage));
-        StreamResult resultBefore = ExplainCommand.scoresAndGrids(model, original.tensor());
-        StreamResult resultAfter = ExplainCommand.scoresAndGrids(model, scrambled.tensor());
+        StreamResult resultBefore = Explainer.scoresAndGrids(model, original.tensor());
+        StreamResult resultAfter = Explainer.scoresAndGrids(model, scrambled.tensor());
         int shown = Math.min(5, model.config().numClasses());
         List<Prediction> before = Prediction.top(resultBefore.scores(), model.labels(), shown);
         List<Prediction> after = Prediction.top(resultAfter.scores(), model.labels(), shown);

@@ -1,6 +1,7 @@
 package org.bagnet4j.explain;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.PriorityQueue;
@@ -9,6 +10,7 @@ import org.bagnet4j.BagNet;
 import org.bagnet4j.Cnn;
 import org.bagnet4j.BagNetException;
 import org.bagnet4j.StreamRequest;
+import org.bagnet4j.StreamResult;
 import org.bagnet4j.tensor.Tensor;
 
 /** Class evidence of a BagNet's patches: the patch grid, exact full-resolution maps, and the strongest patches. */
@@ -54,6 +56,16 @@ public final class Explainer {
                     + allClasses.channels());
         }
         return grid(model, allClasses, classIndex, classIndex);
+    }
+
+    /**
+     * One image's class scores and the patch grids of all its classes, from one pass ({@link #fromLogits} takes
+     * maps from it). The grid holds cells x classes values: for inputs that {@link BagNet#runsWhole} allows.
+     */
+    public static StreamResult scoresAndGrids(BagNet model, Tensor image) {
+        int[] all = new int[model.config().numClasses()];
+        Arrays.setAll(all, c -> c);
+        return model.stream(image, new StreamRequest().classes(all).keepGrid(true));
     }
 
     private static EvidenceMap grid(BagNet model, Tensor logits, int channel, int classIndex) {

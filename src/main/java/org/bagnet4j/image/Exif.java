@@ -25,14 +25,19 @@ final class Exif {
         } catch (IOException e) {
             return 1;
         }
+        return orientation(head);
+    }
+
+    /** The orientation a JPEG's EXIF block gives (1 where it has none, or a malformed one). */
+    static int orientation(byte[] jpeg) {
         try {
-            return orientation(head);
+            return parse(jpeg);
         } catch (RuntimeException malformed) {
             return 1;
         }
     }
 
-    static int orientation(byte[] jpeg) {
+    private static int parse(byte[] jpeg) {
         if (jpeg.length < 4 || (jpeg[0] & 0xff) != 0xFF || (jpeg[1] & 0xff) != 0xD8) {
             return 1;
         }

@@ -4,6 +4,7 @@ import java.awt.Color;
 import java.awt.Rectangle;
 import java.awt.color.ColorSpace;
 import java.awt.color.ICC_ColorSpace;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -13,12 +14,14 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.IntSupplier;
 
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReadParam;
 import javax.imageio.ImageReader;
 import javax.imageio.ImageTypeSpecifier;
 import javax.imageio.stream.ImageInputStream;
+import javax.imageio.stream.MemoryCacheImageInputStream;
 
 import org.bagnet4j.BagNetException;
 
@@ -78,6 +81,22 @@ public final class ImageDecoder {
         } catch (IOException e) {
             throw new BagNetException(file + ": cannot open (" + BagNetException.reason(e) + ")");
         }
+        return open(file.toString(), in, () -> Exif.orientation(file), maxPixels);
+    }
+
+    /**
+     * Decodes an image held in memory (an upload), as {@link #read(Path, long, Color)} decodes a file; {@code name}
+     * stands for it in messages. Nothing is written to disk: ImageIO's default stream would cache to a file.
+     */
+    public static RgbImage read(byte[] data, String name, long maxPixels, Color alphaBackground) {
+        ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(data));
+        try (Regions image = open(name, in, () -> Exif.orientation(data), maxPixels)) {
+            return Exif.apply(image.decode(null, alphaBackground), image.orientation);
+        }
+    }
+
+    /** Opens {@code in} (closed on failure) as an image whose size is within the pixel limit. */
+    private static Regions open(String file, ImageInputStream in, IntSupplier jpegOrientation, long maxPixels) {
         try {
             Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
             if (!readers.hasNext()) {
@@ -88,7 +107,7 @@ public final class ImageDecoder {
             Regions regions;
             try {
                 reader.setInput(in, true, false);
-                regions = new Regions(file, in, reader);
+                regions = new Regions(file, in, reader, jpegOrientation);
             } catch (IOException | RuntimeException e) {
                 reader.dispose();
                 throw e;
@@ -114,7 +133,7 @@ public final class ImageDecoder {
 
     /** An image file open for decoding, whole or by regions. */
     public static final class Regions implements AutoCloseable {
-        private final Path file;
+        private final String file;
         private final ImageInputStream in;
         private final ImageReader reader;
         private final int width;
@@ -122,14 +141,15 @@ public final class ImageDecoder {
         /** EXIF orientation (1: as stored). */
         private final int orientation;
 
-        private Regions(Path file, ImageInputStream in, ImageReader reader) throws IOException {
+        private Regions(String file, ImageInputStream in, ImageReader reader, IntSupplier jpegOrientation)
+                throws IOException {
             this.file = file;
             this.in = in;
             this.reader = reader;
             this.width = reader.getWidth(0);
             this.height = reader.getHeight(0);
             boolean jpeg = reader.getFormatName().toLowerCase(Locale.ROOT).equals("jpeg");
-            this.orientation = jpeg ? Exif.orientation(file) : 1;
+            this.orientation = jpeg ? jpegOrientation.getAsInt() : 1;
         }
 
         public int width() {
@@ -179,7 +199,7 @@ public final class ImageDecoder {
         }
     }
 
-    private static BagNetException failure(Path file, Exception e) {
+    private static BagNetException failure(String file, Exception e) {
         if (e instanceof BagNetException b) {
             return b;
         }
@@ -192,7 +212,7 @@ public final class ImageDecoder {
     }
 
     /** A file channel read on an interrupted thread closes the channel: the read fails, and says why. */
-    private static BagNetException interrupted(Path file) {
+    private static BagNetException interrupted(String file) {
         return new BagNetException(file + ": reading stopped because the calling thread was interrupted");
     }
 

@@ -14,7 +14,8 @@ class HelpTest {
     static final Map<String, Set<String>> OPTIONS = Map.ofEntries(Map.entry("demo", DemoCommand.OPTIONS),
             Map.entry("classify", ClassifyCommand.OPTIONS), Map.entry("explain", ExplainCommand.OPTIONS),
             Map.entry("patches", PatchesCommand.OPTIONS), Map.entry("scramble", ScrambleCommand.OPTIONS),
-            Map.entry("compare", CompareCommand.OPTIONS), Map.entry("bench", BenchCommand.OPTIONS),
+            Map.entry("compare", CompareCommand.OPTIONS), Map.entry("serve", ServeCommand.OPTIONS),
+            Map.entry("bench", BenchCommand.OPTIONS),
             Map.entry("run", RunCommand.OPTIONS), Map.entry("info", InfoCommand.OPTIONS),
             Map.entry("convert", ConvertCommand.OPTIONS));
 
