@@ -9,4 +9,4 @@ class=${1:-HeatmapBenchmark}
 shift || true
 # Heap touched up front: first-touch page faults would otherwise be timed as compute.
 exec "$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector -Xms8g -Xmx8g -XX:+AlwaysPreTouch -XX:+UseTransparentHugePages \
-  -cp "benchmarks/target/classes:$(cat benchmarks/target/classpath.txt)" "org.bagnet4j.benchmarks.$class" "$@"
+  -cp "benchmarks/target/classes:$(cat benchmarks/target/classpath.txt)" "$([[ $class == *.* ]] && echo "org.bagnet4j.$class" || echo "org.bagnet4j.benchmarks.$class")" "$@"

@@ -89,10 +89,11 @@ public abstract sealed class Model permits BagNet, Cnn {
 
     /**
      * The models shipped in the jar, all trained on Fashion-MNIST by weights-converter/fashion/train.py with one
-     * preprocessing (34x34 grayscale input): the BagNets of receptive field q = 13 ({@link BagNet#embedded()}) and 5,
-     * and two standard CNNs, a small ResNet and a small VGG.
+     * preprocessing (34x34 grayscale input): the BagNets of receptive field q = 13 ({@link BagNet#embedded()}), 5, 9
+     * and 33, and two standard CNNs, a small ResNet and a small VGG.
      */
     public static final List<String> EMBEDDED = List.of(BagNet.EMBEDDED_NAME, "fashion-mnist-bagnet-q5.safetensors",
+            "fashion-mnist-bagnet-q9.safetensors", "fashion-mnist-bagnet-q33.safetensors",
             "fashion-mnist-resnet.safetensors", "fashion-mnist-vgg.safetensors");
 
     /** One of the {@link #EMBEDDED} models, using {@code threads} threads per call. */

@@ -73,7 +73,7 @@ public final class ReferenceFixtures {
 
     /** The Fashion-MNIST models in the jar (weights-converter/fashion/train.py); q = 13 is the embedded one. */
     public static final List<String> FASHION_MODELS = List.of("fashion-mnist-resnet", "fashion-mnist-vgg",
-            "fashion-mnist-bagnet-q5", "fashion-mnist-bagnet");
+            "fashion-mnist-bagnet-q5", "fashion-mnist-bagnet-q9", "fashion-mnist-bagnet", "fashion-mnist-bagnet-q33");
     /** Test images with PyTorch's float64 scores for each Fashion-MNIST model (it predicts all 10,000). */
     public static final int FASHION_IMAGES = 300;
     private static final Path FASHION_MODEL_DIR = Path.of("src", "main", "resources", "org", "bagnet4j", "models");

@@ -75,13 +75,13 @@ public final class Commands {
               serve [--model M ...] [--host 127.0.0.1] [--port 8080] [--threads T] [--queue 64]
                    [--max-upload-mb 20] [--max-pixels 25000000] [--timeout 60] [--token SECRET]
                    an HTTP API (POST /v1/classify, POST /v1/explain, GET /v1/models, /healthz, /metrics) and, at
-                   /, a page that shows the evidence for each class over an uploaded image. Each request
-                   computes on one of T threads (all cores); up to --queue more wait, the rest get 503. Models
-                   are named by file name less extension (?model=NAME); without --model, every model embedded
-                   in the jar. --token: the API wants "Authorization: Bearer SECRET". --timeout: seconds a
-                   request may take to arrive, to wait and compute, and to be answered. Runs until Ctrl-C or
-                   SIGTERM, which let the requests in flight finish (for up to a minute). Requests write
-                   nothing to disk.
+                   /, a page that shows the evidence for each class over an uploaded image. Up to T requests
+                   compute at once (all cores; a request alone uses all T); up to --queue more wait, the rest
+                   get 503. Models are named by file name less extension (?model=NAME); without --model, every
+                   model embedded in the jar. --token: the API wants "Authorization: Bearer SECRET".
+                   --timeout: seconds a request may take to arrive, to wait and compute, and to be answered.
+                   Runs until Ctrl-C or SIGTERM, which let the requests in flight finish (for up to a minute).
+                   Requests write nothing to disk.
               bench [--model M | --preset NAME] [--size 224] [--batch 1] [--threads T] [--iters 20]
                    [--warmup 5] [--json]
                    median and minimum latency per image, images/s and GFLOP/s of the class scores. Presets:

@@ -20,7 +20,8 @@ import org.bagnet4j.serve.Server;
 
 /**
  * {@code serve}: the HTTP API and the evidence viewer, until SIGTERM or Ctrl-C; requests in flight then finish
- * (within --timeout seconds). Each request computes on one thread; --threads requests at once share the models.
+ * (within --timeout seconds). Up to --threads requests compute at once on models loaded for that many threads: a
+ * request alone uses them all, and requests at once share them layer by layer (README "Many images").
  */
 final class ServeCommand {
     static final Set<String> OPTIONS = Set.of("model", "host", "port", "threads", "max-upload-mb", "max-pixels",
@@ -49,7 +50,7 @@ final class ServeCommand {
                 options.intValue("timeout", ServeSettings.DEFAULT_TIMEOUT_SECONDS, 1, 86_400),
                 options.has("token") ? token(options.required("token")) : null);
         checkAddress(settings);
-        Map<String, Model> models = load(options, err);
+        Map<String, Model> models = load(options, threads, err);
         Server server = Server.start(models, settings);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -72,13 +73,13 @@ final class ServeCommand {
     }
 
     /** The --model files by name (file name less extension), or every model embedded in the jar. */
-    private static Map<String, Model> load(Options options, PrintStream err) {
+    private static Map<String, Model> load(Options options, int threads, PrintStream err) {
         Map<String, Model> models = new LinkedHashMap<>();
         if (options.all("model").isEmpty()) {
             err.println("bagnet4j: no --model given: serving the models embedded in the jar (Fashion-MNIST), "
                     + "the BagNet first (the default)");
             for (String name : Model.EMBEDDED) {
-                models.put(stem(name), Model.embedded(name, 1));
+                models.put(stem(name), Model.embedded(name, threads));
             }
             return models;
         }
@@ -89,7 +90,7 @@ final class ServeCommand {
                 throw new UsageException("two models are named '" + name + "'; the API tells models apart by file "
                         + "name, less its extension");
             }
-            Model model = Model.load(path, 1);
+            Model model = Model.load(path, threads);
             model.warnings().forEach(w -> err.println("bagnet4j: warning: " + name + ": " + w));
             models.put(name, model);
         }

@@ -68,7 +68,8 @@ class CompareCommandTest {
                 .containsAnyOf("using Fashion-MNIST's test set", "using the 10 sample images bundled");
         Map<?, ?> report = (Map<?, ?>) Json.parse(Files.readString(out.resolve("report.json")));
         assertThat(report.get("models")).isEqualTo(List.of("fashion-mnist-resnet", "fashion-mnist-vgg",
-                "fashion-mnist-bagnet", "fashion-mnist-bagnet-q5"));
+                "fashion-mnist-bagnet", "fashion-mnist-bagnet-q5", "fashion-mnist-bagnet-q9",
+                "fashion-mnist-bagnet-q33"));
         assertThat(report.get("targets")).isEqualTo(List.of("fashion-mnist-resnet", "fashion-mnist-vgg"));
     }
 

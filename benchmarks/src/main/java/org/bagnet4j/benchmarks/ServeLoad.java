@@ -68,7 +68,7 @@ public final class ServeLoad {
         double cliPerSecond = requests / ((System.nanoTime() - start) / 1e9);
 
         Map<String, Model> models = new LinkedHashMap<>();
-        models.put("model", Model.load(modelFile, 1));
+        models.put("model", Model.load(modelFile, threads));
         ServeSettings settings = ServeSettings.defaults(threads).withPort(0);
         try (Server server = Server.start(models, settings)) {
             URI uri = URI.create("http://127.0.0.1:" + server.address().getPort() + "/v1/classify");
