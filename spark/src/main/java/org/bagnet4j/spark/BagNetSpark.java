@@ -1,0 +1,62 @@
+package org.bagnet4j.spark;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.bagnet4j.BagNetException;
+import org.bagnet4j.Model;
+
+/**
+ * bagnet4j on Spark: classify every image of a DataFrame, on the executors, with the model loaded once per executor
+ * JVM. For users who already have a SparkSession; the {@code score} command runs the same on files.
+ */
+public final class BagNetSpark {
+    private BagNetSpark() {
+    }
+
+    /** The images under a path or glob, as Spark's binaryFile source reads them (columns path, content, ...). */
+    public static Dataset<Row> images(SparkSession spark, String pathOrGlob) {
+        return spark.read().format("binaryFile").load(pathOrGlob);
+    }
+
+    /**
+     * Each image's top classes: a DataFrame of {@code file} (the id column's value), {@code top} (array of index,
+     * label, probability, logit, best first), {@code ms} and {@code error} (null unless the image failed; then
+     * the others are null), the columns and values of {@code classify --json}. Lazy, as Spark is: it runs when
+     * the result is written or collected.
+     */
+    public static Dataset<Row> score(Dataset<Row> images, ScoreOptions options) {
+        for (String column : new String[] {options.idColumn(), options.contentColumn()}) {
+            if (!Arrays.asList(images.columns()).contains(column)) {
+                throw new BagNetException("the images have no column '" + column + "' (they have "
+                        + String.join(", ", images.columns()) + ")");
+            }
+        }
+        if (!images.schema().apply(options.contentColumn()).dataType().equals(DataTypes.BinaryType)) {
+            throw new BagNetException("column '" + options.contentColumn() + "' holds "
+                    + images.schema().apply(options.contentColumn()).dataType().simpleString()
+                    + ", not the image files' bytes (binary)");
+        }
+        String shipped = null;
+        if (options.model() != null) {
+            Path model = Path.of(options.model());
+            if (!Files.isRegularFile(model)) {
+                throw new BagNetException("model file not found: " + model);
+            }
+            // Read once here, so that a file that is not a model fails the job before any task starts.
+            if (Model.load(model, 1).preprocessing() == null) {
+                throw new BagNetException(model + " has no image preprocessing in its metadata; it runs tensors only");
+            }
+            images.sparkSession().sparkContext().addFile(model.toAbsolutePath().toString());
+            shipped = model.getFileName().toString();
+        }
+        return images.select(images.col("`" + options.idColumn() + "`"), images.col("`" + options.contentColumn() + "`"))
+                .mapPartitions(new Scorer(options, shipped), Encoders.row(Scorer.SCHEMA));
+    }
+}

@@ -1,0 +1,155 @@
+package org.bagnet4j.spark;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.bagnet4j.cli.Commands;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Scoring on a local Spark: the bundled samples and one broken file give, row for row, what classify --json gives
+ * on the same files, and the broken one an error instead of a failed job; the score command writes them as Parquet
+ * and as JSON lines.
+ */
+class ScoreTest {
+    private static final List<String> SAMPLES = List.of("0-t-shirt-top.png", "3-dress.png", "5-sandal.png",
+            "9-ankle-boot.png");
+    private static final Pattern LINE = Pattern.compile("\\{\"file\":\"([^\"]+)\",\"top\":(\\[.*?\\]),\"ms\"");
+    private static SparkSession spark;
+
+    @TempDir
+    static Path dir;
+
+    @BeforeAll
+    static void start() throws IOException {
+        Path images = Files.createDirectories(dir.resolve("images"));
+        for (String name : SAMPLES) {
+            try (InputStream in = Commands.class.getResourceAsStream("/org/bagnet4j/samples/" + name)) {
+                Files.copy(in, images.resolve(name));
+            }
+        }
+        Files.writeString(images.resolve("broken.png"), "not an image");
+        spark = SparkSession.builder().master("local[2]").appName("ScoreTest").config("spark.ui.enabled", "false")
+                .getOrCreate();
+    }
+
+    @AfterAll
+    static void stop() {
+        spark.stop();
+    }
+
+    /** classify --json's top entries by file name, as it prints them for the images folder. */
+    private static Map<String, String> classifyJson() {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        Commands.run(new String[] {"classify", "--json", "--top", "3", dir.resolve("images").toString()},
+                new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(new ByteArrayOutputStream()));
+        Map<String, String> tops = new HashMap<>();
+        Matcher m = LINE.matcher(out.toString(StandardCharsets.UTF_8));
+        while (m.find()) {
+            tops.put(Path.of(m.group(1)).getFileName().toString(), m.group(2));
+        }
+        assertThat(tops).hasSize(SAMPLES.size());
+        return tops;
+    }
+
+    @Test
+    void scoresAsClassifyDoesAndReportsBrokenImages() {
+        Map<String, String> expected = classifyJson();
+        List<Row> rows = BagNetSpark.score(BagNetSpark.images(spark, dir.resolve("images").toString()),
+                ScoreOptions.defaults().withTop(3)).collectAsList();
+        assertThat(rows).hasSize(SAMPLES.size() + 1);
+        for (Row row : rows) {
+            String name = Path.of(row.<String>getAs("file").replace("file:", "")).getFileName().toString();
+            if (name.equals("broken.png")) {
+                assertThat(row.<String>getAs("error")).contains("not an image in a format Java can read");
+                assertThat(row.<Object>getAs("top")).isNull();
+                continue;
+            }
+            assertThat(row.<String>getAs("error")).isNull();
+            List<Row> top = row.getList(row.fieldIndex("top"));
+            StringBuilder json = new StringBuilder("[");
+            for (Row c : top) {
+                json.append(json.length() > 1 ? "," : "").append(new org.bagnet4j.Prediction(c.getInt(0),
+                        c.getString(1), c.getDouble(2), c.getFloat(3)).toJson());
+            }
+            assertThat(json.append("]").toString()).as(name).isEqualTo(expected.get(name));
+        }
+    }
+
+    @Test
+    void theScoreCommandWritesParquetAndJsonLines() throws IOException {
+        for (String format : List.of("parquet", "json")) {
+            Path out = dir.resolve("out-" + format);
+            ByteArrayOutputStream said = new ByteArrayOutputStream();
+            int code = SparkMain.run(new String[] {"score", "--master", "local[2]", "--input",
+                dir.resolve("images").toString(), "--output", out.toString(), "--format", format, "--top", "3"},
+                    new PrintStream(said, true, StandardCharsets.UTF_8), System.err);
+            assertThat(code).as("one image is broken").isEqualTo(1);
+            assertThat(said.toString(StandardCharsets.UTF_8)).contains("scored 5 images (1 could not be read)");
+            assertThat(out.resolve("_SUCCESS")).exists();
+            if (format.equals("json")) {
+                String lines;
+                try (Stream<Path> parts = Files.list(out)) {
+                    lines = String.join("", parts.filter(p -> p.getFileName().toString().startsWith("part-"))
+                            .map(ScoreTest::read).toList());
+                }
+                assertThat(lines).contains("\"error\":\"file:" + dir.resolve("images/broken.png"));
+                assertThat(lines.lines().filter(l -> l.contains("\"top\":"))).hasSize(SAMPLES.size());
+            }
+        }
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int code = SparkMain.run(new String[] {"score", "--input", dir.resolve("images").toString(), "--output",
+            dir.resolve("out-json").toString(), "--format", "json"}, System.out,
+                new PrintStream(err, true, StandardCharsets.UTF_8));
+        assertThat(code).isEqualTo(2);
+        assertThat(err.toString(StandardCharsets.UTF_8)).startsWith("bagnet4j-spark: ").contains("already exists")
+                .hasLineCount(1);
+    }
+
+    /** The README's score command line as written (paths from the repository root, output in a scratch folder). */
+    @Test
+    void theReadmeCommandRuns() throws IOException {
+        String readme = Files.readString(Path.of("..", "README.md"));
+        Matcher m = Pattern.compile("java -jar spark/target/bagnet4j-spark.jar (score [^\\n]+)").matcher(readme);
+        assertThat(m.find()).isTrue();
+        List<String> args = new java.util.ArrayList<>();
+        for (String a : m.group(1).split(" ")) {
+            args.add(a.replace("'", ""));
+        }
+        int input = args.indexOf("--input") + 1;
+        args.set(input, Path.of("..").resolve(args.get(input)).toString());
+        int output = args.indexOf("--output") + 1;
+        args.set(output, dir.resolve("readme-" + args.get(output)).toString());
+        ByteArrayOutputStream said = new ByteArrayOutputStream();
+        int code = SparkMain.run(args.toArray(String[]::new), new PrintStream(said, true, StandardCharsets.UTF_8),
+                System.err);
+        assertThat(code).isZero();
+        assertThat(said.toString(StandardCharsets.UTF_8)).contains("scored 10 images (0 could not be read)");
+    }
+
+    private static String read(Path p) {
+        try {
+            return Files.readString(p);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
