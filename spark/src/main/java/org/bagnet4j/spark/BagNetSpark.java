@@ -9,7 +9,9 @@ import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
+import org.bagnet4j.BagNet;
 import org.bagnet4j.BagNetException;
+import org.bagnet4j.Cnn;
 import org.bagnet4j.Model;
 
 /**
@@ -44,19 +46,30 @@ public final class BagNetSpark {
                     + ", not the image files' bytes (binary)");
         }
         String shipped = null;
+        Model model;
         if (options.model() != null) {
-            Path model = Path.of(options.model());
-            if (!Files.isRegularFile(model)) {
-                throw new BagNetException("model file not found: " + model);
+            Path file = Path.of(options.model());
+            if (!Files.isRegularFile(file)) {
+                throw new BagNetException("model file not found: " + file);
             }
-            // Read once here, so that a file that is not a model fails the job before any task starts.
-            if (Model.load(model, 1).preprocessing() == null) {
-                throw new BagNetException(model + " has no image preprocessing in its metadata; it runs tensors only");
-            }
-            images.sparkSession().sparkContext().addFile(model.toAbsolutePath().toString());
-            shipped = model.getFileName().toString();
+            // Read once here, so that a file that is not a model (or cannot give what is asked) fails the job before
+            // any task starts.
+            model = Model.load(file, 1);
+            images.sparkSession().sparkContext().addFile(file.toAbsolutePath().toString());
+            shipped = file.getFileName().toString();
+        } else {
+            model = BagNet.embedded(1);
+        }
+        if (model.preprocessing() == null) {
+            throw new BagNetException(options.model() + " has no image preprocessing in its metadata; it runs tensors "
+                    + "only");
+        }
+        int[] gridClasses = options.gridClasses().stream().mapToInt(model::classIndex).toArray();
+        if (gridClasses.length > 0 && model instanceof Cnn cnn && !cnn.hasClassActivationMap()) {
+            throw new BagNetException(cnn.architecture().name() + " (" + cnn.architecture().family() + ") has no "
+                    + "evidence grid: its classifier is not a linear layer after global average pooling");
         }
         return images.select(images.col("`" + options.idColumn() + "`"), images.col("`" + options.contentColumn() + "`"))
-                .mapPartitions(new Scorer(options, shipped), Encoders.row(Scorer.SCHEMA));
+                .mapPartitions(new Scorer(options, shipped, gridClasses), Encoders.row(Scorer.schema(options)));
     }
 }

@@ -11,9 +11,15 @@ import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
+import org.bagnet4j.BagNet;
 import org.bagnet4j.BagNetException;
+import org.bagnet4j.Cnn;
 import org.bagnet4j.Model;
 import org.bagnet4j.Prediction;
+import org.bagnet4j.StreamResult;
+import org.bagnet4j.explain.EvidenceMap;
+import org.bagnet4j.explain.Explainer;
+import org.bagnet4j.explain.Patch;
 import org.bagnet4j.image.ImageDecoder;
 import org.bagnet4j.tensor.Tensor;
 
@@ -29,20 +35,54 @@ final class Scorer implements MapPartitionsFunction<Row, Row> {
         DataTypes.createStructField("label", DataTypes.StringType, false),
         DataTypes.createStructField("probability", DataTypes.DoubleType, false),
         DataTypes.createStructField("logit", DataTypes.FloatType, false)});
-    /** The output: the fields of classify --json's objects, and the error of an image that failed. */
-    static final StructType SCHEMA = new StructType(new StructField[] {
-        DataTypes.createStructField("file", DataTypes.StringType, true),
-        DataTypes.createStructField("top", DataTypes.createArrayType(CLASS, false), true),
-        DataTypes.createStructField("ms", DataTypes.DoubleType, true),
-        DataTypes.createStructField("error", DataTypes.StringType, true)});
+    /** One class's evidence grid: row-major values, and the input box of cell (x, y) as EvidenceMap.box gives. */
+    static final StructType GRID = new StructType(new StructField[] {
+        DataTypes.createStructField("index", DataTypes.IntegerType, false),
+        DataTypes.createStructField("label", DataTypes.StringType, false),
+        DataTypes.createStructField("height", DataTypes.IntegerType, false),
+        DataTypes.createStructField("width", DataTypes.IntegerType, false),
+        DataTypes.createStructField("patch", DataTypes.IntegerType, false),
+        DataTypes.createStructField("stride", DataTypes.IntegerType, false),
+        DataTypes.createStructField("values", DataTypes.createArrayType(DataTypes.FloatType, false), false)});
+    /** One of a grid's strongest cells, with its box [x0, x1) x [y0, y1) in the model's input. */
+    static final StructType PATCH = new StructType(new StructField[] {
+        DataTypes.createStructField("index", DataTypes.IntegerType, false),
+        DataTypes.createStructField("x", DataTypes.IntegerType, false),
+        DataTypes.createStructField("y", DataTypes.IntegerType, false),
+        DataTypes.createStructField("value", DataTypes.FloatType, false),
+        DataTypes.createStructField("box", DataTypes.createArrayType(DataTypes.IntegerType, false), false)});
 
     private final ScoreOptions options;
     /** The model's file name as shipped with SparkContext.addFile, or null for the embedded model. */
     private final String shippedModel;
+    /** The classes whose grids each row gets (resolved on the driver). */
+    private final int[] gridClasses;
 
-    Scorer(ScoreOptions options, String shippedModel) {
+    Scorer(ScoreOptions options, String shippedModel, int[] gridClasses) {
         this.options = options;
         this.shippedModel = shippedModel;
+        this.gridClasses = gridClasses.clone();
+    }
+
+    /**
+     * The output: the fields of classify --json's objects, then what the options add (every score, grids, patches),
+     * and the error of an image that failed.
+     */
+    static StructType schema(ScoreOptions options) {
+        StructType schema = new StructType()
+                .add("file", DataTypes.StringType, true)
+                .add("top", DataTypes.createArrayType(CLASS, false), true)
+                .add("ms", DataTypes.DoubleType, true);
+        if (options.allScores()) {
+            schema = schema.add("scores", DataTypes.createArrayType(DataTypes.FloatType, false), true);
+        }
+        if (!options.gridClasses().isEmpty()) {
+            schema = schema.add("grids", DataTypes.createArrayType(GRID, false), true);
+        }
+        if (options.patches() > 0) {
+            schema = schema.add("patches", DataTypes.createArrayType(PATCH, false), true);
+        }
+        return schema.add("error", DataTypes.StringType, true);
     }
 
     @Override
@@ -74,12 +114,50 @@ final class Scorer implements MapPartitionsFunction<Row, Row> {
             }
             Tensor input = model.preprocessing().apply(ImageDecoder.read(bytes, String.valueOf(file),
                     options.maxPixels(), null), options.maxPixels());
-            float[] scores = model.classScores(input)[0];
+            // A BagNet's scores and every class's grid come from one pass when grids are asked for.
+            StreamResult all = gridClasses.length > 0 && model instanceof BagNet bagNet
+                    && bagNet.runsWhole(1, input.height(), input.width()) ? Explainer.scoresAndGrids(bagNet, input) : null;
+            float[] scores = all != null ? all.scores() : model.classScores(input)[0];
             List<Row> top = new ArrayList<>();
             for (Prediction p : Prediction.top(scores, model.labels(), Math.min(options.top(), scores.length))) {
                 top.add(RowFactory.create(p.index(), p.label(), p.probability(), p.logit()));
             }
-            return RowFactory.create(file, top.toArray(), (System.nanoTime() - start) / 1e6, null);
+            List<Object> values = new ArrayList<>(List.of(file, top.toArray()));
+            List<Row> grids = new ArrayList<>();
+            List<Row> patches = new ArrayList<>();
+            for (int c : gridClasses) {
+                EvidenceMap map = switch (model) {
+                    case BagNet b -> all != null ? Explainer.fromLogits(b, all.grid(), c) : Explainer.grid(b, input, c);
+                    case Cnn cnn -> Explainer.activationMap(cnn, input, c);
+                };
+                Object[] cells = new Object[map.values().length];
+                for (int i = 0; i < cells.length; i++) {
+                    cells[i] = map.values()[i];
+                }
+                grids.add(RowFactory.create(c, map.label(), map.height(), map.width(), map.patch(), map.stride(), cells));
+                if (options.patches() > 0) {
+                    for (Patch p : Explainer.top(map, options.patches(), String.valueOf(file))) {
+                        patches.add(RowFactory.create(c, p.x(), p.y(), p.value(), new Object[] {p.box().x0(),
+                            p.box().y0(), p.box().x1(), p.box().y1()}));
+                    }
+                }
+            }
+            values.add((System.nanoTime() - start) / 1e6);
+            if (options.allScores()) {
+                Object[] boxed = new Object[scores.length];
+                for (int i = 0; i < scores.length; i++) {
+                    boxed[i] = scores[i];
+                }
+                values.add(boxed);
+            }
+            if (gridClasses.length > 0) {
+                values.add(grids.toArray());
+            }
+            if (options.patches() > 0) {
+                values.add(patches.toArray());
+            }
+            values.add(null);
+            return RowFactory.create(values.toArray());
         } catch (BagNetException e) {
             String message = e.getMessage();
             return failed(file, message.startsWith(String.valueOf(file)) ? message : file + ": " + message);
@@ -89,7 +167,10 @@ final class Scorer implements MapPartitionsFunction<Row, Row> {
         }
     }
 
-    private static Row failed(String file, String error) {
-        return RowFactory.create(file, null, null, error);
+    private Row failed(String file, String error) {
+        Object[] values = new Object[schema(options).size()];
+        values[0] = file;
+        values[values.length - 1] = error;
+        return RowFactory.create(values);
     }
 }

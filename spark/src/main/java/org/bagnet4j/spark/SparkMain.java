@@ -25,21 +25,25 @@ import org.bagnet4j.BagNetException;
 public final class SparkMain {
     static final String USAGE = """
             usage: bagnet4j-spark score [--master local[*]] [--model M] --input PATH|GLOB --output DIR
-                                        [--format parquet|json] [--top 5] [--partitions N] [--max-pixels N]
-                                        [--overwrite]
+                                        [--format parquet|json] [--top 5] [--scores] [--grid C,C,...]
+                                        [--patches K] [--partitions N] [--max-pixels N] [--overwrite]
               classifies every image under PATH (a file, a folder, or a glob such as 'photos/*.jpg') on Spark and
               writes one row per image: file (its URI), top (index, label, probability, logit; best first), ms,
               and error for an image that could not be read (then the others are null): the fields of
-              classify --json. --max-pixels: refuse larger images (25000000; each task decodes one at a time).
+              classify --json. --scores: every class's score too. --grid: the evidence grid of these classes
+              (names or indices; a BagNet's patch evidence, a ResNet's or DenseNet's class activation map) as
+              grids (index, label, height, width, patch, stride, values row-major); --patches K: each grid's K
+              strongest cells with their boxes in the model's input. --max-pixels: refuse larger images
+              (25000000; each task decodes one at a time).
               --model: a model file, shipped to every executor and loaded once per executor JVM (default: the
               model embedded in bagnet4j). --format json: JSON lines. --partitions: split the images into N
               tasks (default: Spark's). --overwrite: replace DIR (Spark's committer writes _SUCCESS last).
               --master: where Spark runs (default local[*]; under spark-submit, what spark-submit says).
             exit codes: 0 success, 1 some images could not be read (the others were scored), 2 error.
             """;
-    private static final Set<String> SWITCHES = Set.of("overwrite");
+    private static final Set<String> SWITCHES = Set.of("overwrite", "scores");
     private static final Set<String> OPTIONS = Set.of("master", "model", "input", "output", "format", "top",
-            "partitions", "max-pixels", "overwrite");
+            "partitions", "max-pixels", "scores", "grid", "patches", "overwrite");
     /** Set in a relaunched JVM, so that it never relaunches again. */
     private static final String RELAUNCHED = "bagnet4j.spark.relaunched";
 
@@ -113,9 +117,14 @@ public final class SparkMain {
             throw new IllegalArgumentException("--format must be parquet or json, got '" + format + "'");
         }
         ScoreOptions defaults = ScoreOptions.defaults();
+        List<String> gridClasses = options.containsKey("grid") ? List.of(options.get("grid").split(",")) : List.of();
+        if (options.containsKey("patches") && gridClasses.isEmpty()) {
+            throw new IllegalArgumentException("--patches ranks the cells of the --grid classes; give --grid too");
+        }
         ScoreOptions settings = new ScoreOptions(options.get("model"), number(options, "top", 5),
                 defaults.idColumn(), defaults.contentColumn(), options.containsKey("max-pixels")
-                ? number(options, "max-pixels", 0) : defaults.maxPixels());
+                ? number(options, "max-pixels", 0) : defaults.maxPixels(), options.containsKey("scores"),
+                gridClasses, options.containsKey("patches") ? number(options, "patches", 0) : 0);
         // Spark's INFO lines would bury the one line this command prints; its warnings stay.
         SparkSession.Builder builder = SparkSession.builder().appName("bagnet4j score")
                 .config("spark.ui.enabled", "false").config("spark.log.level", "WARN");
@@ -133,7 +142,7 @@ public final class SparkMain {
             long start = System.nanoTime();
             BagNetSpark.score(images, settings).write().mode(options.containsKey("overwrite") ? "overwrite"
                     : "errorifexists").format(format).save(output);
-            Dataset<Row> written = spark.read().schema(Scorer.SCHEMA).format(format).load(output);
+            Dataset<Row> written = spark.read().schema(Scorer.schema(settings)).format(format).load(output);
             long total = written.count();
             long failed = written.filter("error IS NOT NULL").count();
             out.printf(Locale.ROOT, "bagnet4j-spark: scored %d images (%d could not be read) in %.1f s; wrote %s (%s)%n",

@@ -124,6 +124,39 @@ class ScoreTest {
                 .hasLineCount(1);
     }
 
+    /** Every score, the evidence grids of chosen classes and their strongest cells: the engine's own maps. */
+    @Test
+    void evidenceGridsAndPatchesAreTheEngines() throws IOException {
+        List<Row> rows = BagNetSpark.score(BagNetSpark.images(spark, dir.resolve("images/9-ankle-boot.png").toString()),
+                ScoreOptions.defaults().withEvidence(true, List.of("Ankle boot", "5"), 3)).collectAsList();
+        assertThat(rows).hasSize(1);
+        Row row = rows.getFirst();
+        org.bagnet4j.BagNet bagNet = org.bagnet4j.BagNet.embedded(1);
+        org.bagnet4j.tensor.Tensor input = bagNet.preprocessing().apply(org.bagnet4j.image.ImageDecoder.read(
+                Files.readAllBytes(dir.resolve("images/9-ankle-boot.png")), "x", 1000, null));
+        float[] scores = bagNet.classScores(input)[0];
+        List<Float> served = row.getList(row.fieldIndex("scores"));
+        assertThat(served).hasSize(10);
+        for (int c = 0; c < 10; c++) {
+            assertThat(served.get(c)).isCloseTo(scores[c], org.assertj.core.data.Offset.offset(1e-4f));
+        }
+        List<Row> grids = row.getList(row.fieldIndex("grids"));
+        assertThat(grids).extracting(g -> g.getInt(0)).containsExactly(9, 5);
+        for (Row grid : grids) {
+            org.bagnet4j.explain.EvidenceMap map = org.bagnet4j.explain.Explainer.grid(bagNet, input, grid.getInt(0));
+            assertThat(grid.getInt(2)).isEqualTo(map.height());
+            assertThat(grid.getInt(3)).isEqualTo(map.width());
+            List<Float> values = grid.getList(6);
+            for (int i = 0; i < values.size(); i++) {
+                assertThat(values.get(i)).isCloseTo(map.values()[i], org.assertj.core.data.Offset.offset(1e-4f));
+            }
+        }
+        List<Row> patches = row.getList(row.fieldIndex("patches"));
+        assertThat(patches).hasSize(6);
+        assertThat(patches.getFirst().getInt(0)).isEqualTo(9);
+        assertThat(patches.getFirst().getList(4)).hasSize(4);
+    }
+
     /** The README's score command line as written (paths from the repository root, output in a scratch folder). */
     @Test
     void theReadmeCommandRuns() throws IOException {
