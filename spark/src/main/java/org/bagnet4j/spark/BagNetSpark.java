@@ -2,7 +2,9 @@ package org.bagnet4j.spark;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
@@ -30,10 +32,50 @@ public final class BagNetSpark {
     /**
      * Each image's top classes: a DataFrame of {@code file} (the id column's value), {@code top} (array of index,
      * label, probability, logit, best first), {@code ms} and {@code error} (null unless the image failed; then
-     * the others are null), the columns and values of {@code classify --json}. Lazy, as Spark is: it runs when
-     * the result is written or collected.
+     * the others are null), the columns and values of {@code classify --json}, and what the options add. Lazy, as
+     * Spark is: it runs when the result is written or collected.
      */
     public static Dataset<Row> score(Dataset<Row> images, ScoreOptions options) {
+        Prepared p = prepare(images, options, options.gridClasses());
+        return select(images, options).mapPartitions(new Scorer(options, p.shipped(), p.classes()),
+                Encoders.row(Scorer.schema(options)));
+    }
+
+    /** The patches with the most and least evidence for some classes across a collection (see {@link #patches}). */
+    public record CollectionPatches(int[] classes, List<String> labels, List<List<FoundPatch>> most,
+            List<List<FoundPatch>> least, long images, long failed) {
+    }
+
+    /**
+     * For each of {@code classes} (names or indices), the {@code k} patches with the most and the {@code k} with
+     * the least evidence across all images, as the paper's figure of the most predictive patches: each partition
+     * keeps bounded lists, merged in a tree, and only their patches' pixels reach the driver. Unreadable images
+     * are counted and skipped.
+     */
+    public static CollectionPatches patches(Dataset<Row> images, ScoreOptions options, List<String> classes, int k) {
+        if (classes.isEmpty() || k < 1) {
+            throw new BagNetException("patches needs at least one class and k >= 1");
+        }
+        Prepared p = prepare(images, options, classes);
+        PatchHeaps found = select(images, options).javaRDD()
+                .mapPartitions(new PatchFinder(options, p.shipped(), p.classes(), k))
+                .treeReduce(PatchHeaps::merge);
+        List<List<FoundPatch>> most = new ArrayList<>();
+        List<List<FoundPatch>> least = new ArrayList<>();
+        List<String> labels = new ArrayList<>();
+        for (int slot = 0; slot < p.classes().length; slot++) {
+            most.add(found.most(slot));
+            least.add(found.least(slot));
+            labels.add(p.model().labels().name(p.classes()[slot]));
+        }
+        return new CollectionPatches(p.classes(), labels, most, least, found.images(), found.failed());
+    }
+
+    /** What the driver checked and shipped: the model (null file name: the embedded one) and the classes asked for. */
+    private record Prepared(String shipped, Model model, int[] classes) {
+    }
+
+    private static Prepared prepare(Dataset<Row> images, ScoreOptions options, List<String> classNames) {
         for (String column : new String[] {options.idColumn(), options.contentColumn()}) {
             if (!Arrays.asList(images.columns()).contains(column)) {
                 throw new BagNetException("the images have no column '" + column + "' (they have "
@@ -64,12 +106,16 @@ public final class BagNetSpark {
             throw new BagNetException(options.model() + " has no image preprocessing in its metadata; it runs tensors "
                     + "only");
         }
-        int[] gridClasses = options.gridClasses().stream().mapToInt(model::classIndex).toArray();
-        if (gridClasses.length > 0 && model instanceof Cnn cnn && !cnn.hasClassActivationMap()) {
+        int[] classes = classNames.stream().mapToInt(model::classIndex).toArray();
+        if (classes.length > 0 && model instanceof Cnn cnn && !cnn.hasClassActivationMap()) {
             throw new BagNetException(cnn.architecture().name() + " (" + cnn.architecture().family() + ") has no "
                     + "evidence grid: its classifier is not a linear layer after global average pooling");
         }
-        return images.select(images.col("`" + options.idColumn() + "`"), images.col("`" + options.contentColumn() + "`"))
-                .mapPartitions(new Scorer(options, shipped, gridClasses), Encoders.row(Scorer.schema(options)));
+        return new Prepared(shipped, model, classes);
+    }
+
+    private static Dataset<Row> select(Dataset<Row> images, ScoreOptions options) {
+        return images.select(images.col("`" + options.idColumn() + "`"), images.col("`" + options.contentColumn()
+                + "`"));
     }
 }

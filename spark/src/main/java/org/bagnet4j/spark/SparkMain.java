@@ -39,11 +39,21 @@ public final class SparkMain {
               model embedded in bagnet4j). --format json: JSON lines. --partitions: split the images into N
               tasks (default: Spark's). --overwrite: replace DIR (Spark's committer writes _SUCCESS last).
               --master: where Spark runs (default local[*]; under spark-submit, what spark-submit says).
-            exit codes: 0 success, 1 some images could not be read (the others were scored), 2 error.
+
+            usage: bagnet4j-spark patches [--master local[*]] [--model M] --input PATH|GLOB --output DIR
+                                          --class C,C,... [--top 8] [--partitions N] [--max-pixels N]
+              the K patches with the most and the K with the least evidence for each class across all images
+              (the paper's most predictive patches): each partition keeps bounded lists, merged in a tree.
+              Writes DIR/class-INDEX.png (contact sheets: top row the most evidence, bottom row the least) and
+              DIR/patches.json.
+
+            exit codes: 0 success, 1 some images could not be read (the others were used), 2 error.
             """;
     private static final Set<String> SWITCHES = Set.of("overwrite", "scores");
     private static final Set<String> OPTIONS = Set.of("master", "model", "input", "output", "format", "top",
-            "partitions", "max-pixels", "scores", "grid", "patches", "overwrite");
+            "partitions", "max-pixels", "scores", "grid", "patches", "overwrite", "class");
+    /** Most patches per row of a contact sheet. */
+    static final int MAX_SHEET_PATCHES = 256;
     /** Set in a relaunched JVM, so that it never relaunches again. */
     private static final String RELAUNCHED = "bagnet4j.spark.relaunched";
 
@@ -87,7 +97,7 @@ public final class SparkMain {
             return args.length == 0 ? 2 : 0;
         }
         try {
-            if (!args[0].equals("score")) {
+            if (!args[0].equals("score") && !args[0].equals("patches")) {
                 throw new IllegalArgumentException("unknown command '" + args[0] + "'");
             }
             Map<String, String> options = parse(args);
@@ -95,7 +105,7 @@ public final class SparkMain {
                 out.print(USAGE);
                 return 0;
             }
-            return score(options, out);
+            return args[0].equals("score") ? score(options, out) : patches(options, out);
         } catch (IllegalArgumentException e) {
             err.println("bagnet4j-spark: " + e.getMessage() + " (see: bagnet4j-spark --help)");
             return 2;
@@ -110,35 +120,18 @@ public final class SparkMain {
     }
 
     private static int score(Map<String, String> options, PrintStream out) {
-        String input = required(options, "input");
         String output = required(options, "output");
         String format = options.getOrDefault("format", "parquet");
         if (!format.equals("parquet") && !format.equals("json")) {
             throw new IllegalArgumentException("--format must be parquet or json, got '" + format + "'");
         }
-        ScoreOptions defaults = ScoreOptions.defaults();
         List<String> gridClasses = options.containsKey("grid") ? List.of(options.get("grid").split(",")) : List.of();
         if (options.containsKey("patches") && gridClasses.isEmpty()) {
             throw new IllegalArgumentException("--patches ranks the cells of the --grid classes; give --grid too");
         }
-        ScoreOptions settings = new ScoreOptions(options.get("model"), number(options, "top", 5),
-                defaults.idColumn(), defaults.contentColumn(), options.containsKey("max-pixels")
-                ? number(options, "max-pixels", 0) : defaults.maxPixels(), options.containsKey("scores"),
-                gridClasses, options.containsKey("patches") ? number(options, "patches", 0) : 0);
-        // Spark's INFO lines would bury the one line this command prints; its warnings stay.
-        SparkSession.Builder builder = SparkSession.builder().appName("bagnet4j score")
-                .config("spark.ui.enabled", "false").config("spark.log.level", "WARN");
-        if (options.containsKey("master") || !System.getProperties().containsKey("spark.master")) {
-            builder.master(options.getOrDefault("master", "local[*]"));
-        }
-        // A caller's session is left running.
-        boolean ours = SparkSession.getActiveSession().isEmpty() && SparkSession.getDefaultSession().isEmpty();
-        SparkSession spark = builder.getOrCreate();
-        try {
-            Dataset<Row> images = BagNetSpark.images(spark, input);
-            if (options.containsKey("partitions")) {
-                images = images.repartition(number(options, "partitions", 1));
-            }
+        ScoreOptions settings = settings(options).withEvidence(options.containsKey("scores"), gridClasses,
+                options.containsKey("patches") ? number(options, "patches", 0) : 0);
+        return withSpark(options, (spark, images) -> {
             long start = System.nanoTime();
             BagNetSpark.score(images, settings).write().mode(options.containsKey("overwrite") ? "overwrite"
                     : "errorifexists").format(format).save(output);
@@ -148,6 +141,58 @@ public final class SparkMain {
             out.printf(Locale.ROOT, "bagnet4j-spark: scored %d images (%d could not be read) in %.1f s; wrote %s (%s)%n",
                     total, failed, (System.nanoTime() - start) / 1e9, output, format);
             return failed > 0 ? 1 : 0;
+        });
+    }
+
+    private static int patches(Map<String, String> options, PrintStream out) {
+        Path dir = Path.of(required(options, "output"));
+        List<String> classes = List.of(required(options, "class").split(","));
+        int k = number(options, "top", 8);
+        if (k > MAX_SHEET_PATCHES) {
+            throw new IllegalArgumentException("--top must be at most " + MAX_SHEET_PATCHES + " (one row per sheet)");
+        }
+        ScoreOptions settings = settings(options);
+        return withSpark(options, (spark, images) -> {
+            long start = System.nanoTime();
+            BagNetSpark.CollectionPatches found = BagNetSpark.patches(images, settings, classes, k);
+            List<Path> written = PatchSheets.write(dir, found);
+            out.printf(Locale.ROOT, "bagnet4j-spark: %d images (%d could not be read) in %.1f s; wrote %s%n",
+                    found.images(), found.failed(), (System.nanoTime() - start) / 1e9,
+                    String.join(", ", written.stream().map(Path::toString).toList()));
+            return found.failed() > 0 ? 1 : 0;
+        });
+    }
+
+    /** The options both commands share: model, pixel limit, top. */
+    private static ScoreOptions settings(Map<String, String> options) {
+        ScoreOptions defaults = ScoreOptions.defaults();
+        return new ScoreOptions(options.get("model"), options.containsKey("top") && !options.containsKey("class")
+                ? number(options, "top", 5) : defaults.top(), defaults.idColumn(), defaults.contentColumn(),
+                options.containsKey("max-pixels") ? number(options, "max-pixels", 0) : defaults.maxPixels(), false,
+                List.of(), 0);
+    }
+
+    /** A job on a Spark session (ours, stopped after; or a caller's, left running) over the --input images. */
+    private interface Job {
+        int run(SparkSession spark, Dataset<Row> images);
+    }
+
+    private static int withSpark(Map<String, String> options, Job job) {
+        String input = required(options, "input");
+        // Spark's INFO lines would bury the one line this command prints; its warnings stay.
+        SparkSession.Builder builder = SparkSession.builder().appName("bagnet4j")
+                .config("spark.ui.enabled", "false").config("spark.log.level", "WARN");
+        if (options.containsKey("master") || !System.getProperties().containsKey("spark.master")) {
+            builder.master(options.getOrDefault("master", "local[*]"));
+        }
+        boolean ours = SparkSession.getActiveSession().isEmpty() && SparkSession.getDefaultSession().isEmpty();
+        SparkSession spark = builder.getOrCreate();
+        try {
+            Dataset<Row> images = BagNetSpark.images(spark, input);
+            if (options.containsKey("partitions")) {
+                images = images.repartition(number(options, "partitions", 1));
+            }
+            return job.run(spark, images);
         } finally {
             if (ours) {
                 spark.stop();

@@ -157,6 +157,36 @@ class ScoreTest {
         assertThat(patches.getFirst().getList(4)).hasSize(4);
     }
 
+    /** The collection's strongest and weakest patches are the extremes of every image's grid; sheets are written. */
+    @Test
+    void patchesAcrossTheCollectionAreTheExtremesOfItsGrids() throws IOException {
+        org.bagnet4j.BagNet bagNet = org.bagnet4j.BagNet.embedded(1);
+        List<Float> values = new java.util.ArrayList<>();
+        for (String name : SAMPLES) {
+            org.bagnet4j.tensor.Tensor input = bagNet.preprocessing().apply(org.bagnet4j.image.ImageDecoder.read(
+                    Files.readAllBytes(dir.resolve("images").resolve(name)), name, 1000, null));
+            for (float v : org.bagnet4j.explain.Explainer.grid(bagNet, input, 9).values()) {
+                values.add(v);
+            }
+        }
+        values.sort(null);
+        Path out = dir.resolve("patches");
+        ByteArrayOutputStream said = new ByteArrayOutputStream();
+        int code = SparkMain.run(new String[] {"patches", "--master", "local[2]", "--input",
+            dir.resolve("images").toString(), "--output", out.toString(), "--class", "Ankle boot", "--top", "3",
+            "--partitions", "3"}, new PrintStream(said, true, StandardCharsets.UTF_8), System.err);
+        assertThat(code).as("one image is broken").isEqualTo(1);
+        assertThat(said.toString(StandardCharsets.UTF_8)).contains("5 images (1 could not be read)");
+        assertThat(out.resolve("class-9.png")).exists();
+        String json = Files.readString(out.resolve("patches.json"));
+        Matcher most = Pattern.compile("\"most_evidence\": \\[\\{[^}]*\"value\": ([-0-9.e+]+)").matcher(json);
+        Matcher least = Pattern.compile("\"least_evidence\": \\[\\{[^}]*\"value\": ([-0-9.e+]+)").matcher(json);
+        assertThat(most.find() && least.find()).as(json).isTrue();
+        assertThat(Float.parseFloat(most.group(1))).isCloseTo(values.getLast(), org.assertj.core.data.Offset.offset(1e-3f));
+        assertThat(Float.parseFloat(least.group(1))).isCloseTo(values.getFirst(), org.assertj.core.data.Offset.offset(1e-3f));
+        assertThat(json.split("\"cell\"", -1)).hasSize(1 + 6);
+    }
+
     /** The README's score command line as written (paths from the repository root, output in a scratch folder). */
     @Test
     void theReadmeCommandRuns() throws IOException {
