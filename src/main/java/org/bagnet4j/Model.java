@@ -158,9 +158,17 @@ public abstract sealed class Model permits BagNet, Cnn {
      * and tests, where the cost matters and the answers do not.
      */
     public static Model withRandomWeights(Architecture architecture, long seed, int threads) {
+        return fromParameters(architecture, randomParameters(architecture, seed), threads);
+    }
+
+    /**
+     * The seeded random weights of {@link #withRandomWeights}, tensor by tensor (asked in the architecture's
+     * order, they are the same values), e.g. to write a model file for a benchmark.
+     */
+    public static Function<String, float[]> randomParameters(Architecture architecture, long seed) {
         Random random = new Random(seed);
         Map<String, int[]> shapes = architecture.tensorShapes();
-        return fromParameters(architecture, name -> {
+        return name -> {
             int[] shape = shapes.get(name);
             int n = 1;
             for (int d : shape) {
@@ -178,7 +186,7 @@ public abstract sealed class Model permits BagNet, Cnn {
                 }
             }
             return v;
-        }, threads);
+        };
     }
 
     /** The architecture: family, name, sizes. */

@@ -16,9 +16,9 @@ import org.bagnet4j.Cnn;
 import org.bagnet4j.Model;
 import org.bagnet4j.Prediction;
 import org.bagnet4j.Preprocessing;
-import org.bagnet4j.StreamResult;
 import org.bagnet4j.explain.EvidenceMap;
 import org.bagnet4j.explain.Explainer;
+import org.bagnet4j.explain.ImageEvidence;
 import org.bagnet4j.explain.Patch;
 import org.bagnet4j.explain.Pictures;
 import org.bagnet4j.image.ImageDecoder;
@@ -68,28 +68,15 @@ final class Answers {
         Preprocessing prep = model.preprocessing();
         RgbImage seen = prep.geometry(decode(upload, maxPixels), maxPixels);
         Tensor x = prep.normalize(seen);
-        Integer cls = classParam == null || classParam.isBlank() ? null : model.classIndex(classParam);
-        List<Prediction> ranked;
-        EvidenceMap grid;
-        EvidenceMap fullMap = null;
-        String kind;
-        if (model instanceof BagNet bagNet) {
-            StreamResult all = bagNet.runsWhole(1, x.height(), x.width()) ? Explainer.scoresAndGrids(bagNet, x) : null;
-            float[] scores = all != null ? all.scores() : bagNet.classScores(x)[0];
-            ranked = Prediction.top(scores, model.labels(), Math.min(5, scores.length));
-            int target = cls != null ? cls : ranked.getFirst().index();
-            grid = all != null ? Explainer.fromLogits(bagNet, all.grid(), target) : Explainer.grid(bagNet, x, target);
-            if (full) {
-                fullMap = Explainer.fullResolution(bagNet, x, target, null, null);
-            }
-            kind = "patch evidence";
-        } else {
-            Cnn cnn = (Cnn) model;
-            float[] scores = cnn.classScores(x)[0];
-            ranked = Prediction.top(scores, model.labels(), Math.min(5, scores.length));
-            grid = Explainer.activationMap(cnn, x, cls != null ? cls : ranked.getFirst().index());
-            kind = "class activation map";
-        }
+        ImageEvidence evidence = ImageEvidence.of(model, x, true);
+        float[] scores = evidence.scores();
+        List<Prediction> ranked = Prediction.top(scores, model.labels(), Math.min(5, scores.length));
+        int target = classParam == null || classParam.isBlank() ? ranked.getFirst().index()
+                : model.classIndex(classParam);
+        EvidenceMap grid = evidence.map(target);
+        EvidenceMap fullMap = full && model instanceof BagNet bagNet
+                ? Explainer.fullResolution(bagNet, x, target, null, null) : null;
+        String kind = model instanceof BagNet ? "patch evidence" : "class activation map";
         List<Patch> best = Explainer.top(grid, patches, upload.name());
         List<Patch> worst = Explainer.bottom(grid, patches, upload.name());
         String subtitle = String.format(Locale.ROOT, "%s: logit %.3f = the mean of a %dx%d %s", upload.name(),

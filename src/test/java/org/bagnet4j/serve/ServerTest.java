@@ -225,6 +225,16 @@ class ServerTest {
         }
     }
 
+    /** Keeps a server's (single) compute thread busy until the returned latch is counted down. */
+    private static CountDownLatch holdComputeThread(Server server) {
+        CountDownLatch release = new CountDownLatch(1);
+        server.admission().executor().submit(() -> {
+            release.await();
+            return null;
+        });
+        return release;
+    }
+
     private static void assertError(HttpResponse<String> r, int status, String message) {
         assertThat(r.statusCode()).as(r.body()).isEqualTo(status);
         assertThat(r.headers().firstValue("Content-Type")).hasValue("application/json");
@@ -255,11 +265,7 @@ class ServerTest {
     @Test
     void overloadGets503AndTheAdmittedStillSucceed() throws Exception {
         try (Server busy = Server.start(models, settings(1, 2, 1 << 20, 10_000, 60, null))) {
-            CountDownLatch release = new CountDownLatch(1);
-            busy.admission().executor().submit(() -> {
-                release.await();
-                return null;
-            });
+            CountDownLatch release = holdComputeThread(busy);
             byte[] png = sample("7-sneaker.png");
             List<CompletableFuture<HttpResponse<String>>> calls = new ArrayList<>();
             for (int i = 0; i < 8; i++) {
@@ -298,11 +304,7 @@ class ServerTest {
     @Test
     void aRequestThatWaitsTooLongTimesOut() throws Exception {
         try (Server slow = Server.start(models, settings(1, 1, 1 << 20, 10_000, 1, null))) {
-            CountDownLatch release = new CountDownLatch(1);
-            slow.admission().executor().submit(() -> {
-                release.await();
-                return null;
-            });
+            CountDownLatch release = holdComputeThread(slow);
             assertError(send(slow, "POST", "/v1/classify", sample("5-sandal.png")), 503, "timed out");
             release.countDown();
             assertThat(send(slow, "POST", "/v1/classify", sample("5-sandal.png")).statusCode()).isEqualTo(200);
@@ -313,11 +315,7 @@ class ServerTest {
     @Test
     void stoppingLetsRequestsInFlightFinish() throws Exception {
         Server stopping = Server.start(models, settings(1, 1, 1 << 20, 10_000, 30, null));
-        CountDownLatch release = new CountDownLatch(1);
-        stopping.admission().executor().submit(() -> {
-            release.await();
-            return null;
-        });
+        CountDownLatch release = holdComputeThread(stopping);
         CompletableFuture<HttpResponse<String>> call = CompletableFuture.<HttpResponse<String>>supplyAsync(() -> {
             try {
                 return send(stopping, "POST", "/v1/classify", sample("2-pullover.png"));

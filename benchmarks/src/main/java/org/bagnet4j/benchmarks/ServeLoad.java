@@ -154,17 +154,6 @@ public final class ServeLoad {
     private static void writeRandomModel(Architecture architecture, Path file) {
         Map<String, String> metadata = new LinkedHashMap<>(architecture.toMetadata());
         metadata.putAll(Preprocessing.imagenet().withSize(224, 224).toMetadata());
-        Random random = new Random(1);
-        SafetensorsWriter.write(file, metadata, architecture.tensorShapes(), name -> {
-            int[] shape = architecture.tensorShapes().get(name);
-            int n = Arrays.stream(shape).reduce(1, (a, b) -> a * b);
-            float[] v = new float[n];
-            double std = shape.length > 1 ? Math.sqrt(2.0 / (n / shape[0])) : 0.1;
-            for (int i = 0; i < n; i++) {
-                v[i] = name.endsWith("running_var") ? 1f : shape.length == 1 && name.endsWith(".weight")
-                        ? 0.5f + 0.5f * random.nextFloat() : (float) (random.nextGaussian() * std);
-            }
-            return v;
-        });
+        SafetensorsWriter.write(file, metadata, architecture.tensorShapes(), Model.randomParameters(architecture, 1));
     }
 }

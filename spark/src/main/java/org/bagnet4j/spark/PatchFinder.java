@@ -6,14 +6,11 @@ import java.util.List;
 import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.sql.Row;
-import org.bagnet4j.BagNet;
 import org.bagnet4j.BagNetException;
-import org.bagnet4j.Cnn;
 import org.bagnet4j.Model;
 import org.bagnet4j.Preprocessing;
-import org.bagnet4j.StreamResult;
 import org.bagnet4j.explain.EvidenceMap;
-import org.bagnet4j.explain.Explainer;
+import org.bagnet4j.explain.ImageEvidence;
 import org.bagnet4j.explain.Pictures;
 import org.bagnet4j.image.ImageDecoder;
 import org.bagnet4j.image.RgbImage;
@@ -66,21 +63,16 @@ final class PatchFinder implements FlatMapFunction<Iterator<Row>, PatchHeaps> {
         Preprocessing prep = model.preprocessing();
         RgbImage seen = prep.geometry(ImageDecoder.read(bytes, file, options.maxPixels(), null), options.maxPixels());
         Tensor input = prep.normalize(seen);
-        StreamResult all = model instanceof BagNet bagNet && bagNet.runsWhole(1, input.height(), input.width())
-                ? Explainer.scoresAndGrids(bagNet, input) : null;
+        ImageEvidence evidence = ImageEvidence.of(model, input, true);
         for (int slot = 0; slot < classes.length; slot++) {
-            int c = classes[slot];
-            EvidenceMap map = switch (model) {
-                case BagNet b -> all != null ? Explainer.fromLogits(b, all.grid(), c) : Explainer.grid(b, input, c);
-                case Cnn cnn -> Explainer.activationMap(cnn, input, c);
-            };
+            EvidenceMap map = evidence.map(classes[slot]);
             for (int y = 0; y < map.height(); y++) {
                 for (int x = 0; x < map.width(); x++) {
                     float value = map.value(x, y);
                     if (heaps.wanted(slot, value)) {
                         EvidenceMap.Box box = map.box(x, y);
                         RgbImage crop = Pictures.crop(seen, box);
-                        heaps.offer(slot, new FoundPatch(c, value, file, x, y, new int[] {box.x0(), box.y0(),
+                        heaps.offer(slot, new FoundPatch(classes[slot], value, file, x, y, new int[] {box.x0(), box.y0(),
                             box.x1(), box.y1()}, crop.width(), crop.height(), crop.rgb()));
                     }
                 }

@@ -11,14 +11,12 @@ import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
-import org.bagnet4j.BagNet;
 import org.bagnet4j.BagNetException;
-import org.bagnet4j.Cnn;
 import org.bagnet4j.Model;
 import org.bagnet4j.Prediction;
-import org.bagnet4j.StreamResult;
 import org.bagnet4j.explain.EvidenceMap;
 import org.bagnet4j.explain.Explainer;
+import org.bagnet4j.explain.ImageEvidence;
 import org.bagnet4j.explain.Patch;
 import org.bagnet4j.image.ImageDecoder;
 import org.bagnet4j.tensor.Tensor;
@@ -114,10 +112,8 @@ final class Scorer implements MapPartitionsFunction<Row, Row> {
             }
             Tensor input = model.preprocessing().apply(ImageDecoder.read(bytes, String.valueOf(file),
                     options.maxPixels(), null), options.maxPixels());
-            // A BagNet's scores and every class's grid come from one pass when grids are asked for.
-            StreamResult all = gridClasses.length > 0 && model instanceof BagNet bagNet
-                    && bagNet.runsWhole(1, input.height(), input.width()) ? Explainer.scoresAndGrids(bagNet, input) : null;
-            float[] scores = all != null ? all.scores() : model.classScores(input)[0];
+            ImageEvidence evidence = ImageEvidence.of(model, input, gridClasses.length > 0);
+            float[] scores = evidence.scores();
             List<Row> top = new ArrayList<>();
             for (Prediction p : Prediction.top(scores, model.labels(), Math.min(options.top(), scores.length))) {
                 top.add(RowFactory.create(p.index(), p.label(), p.probability(), p.logit()));
@@ -126,10 +122,7 @@ final class Scorer implements MapPartitionsFunction<Row, Row> {
             List<Row> grids = new ArrayList<>();
             List<Row> patches = new ArrayList<>();
             for (int c : gridClasses) {
-                EvidenceMap map = switch (model) {
-                    case BagNet b -> all != null ? Explainer.fromLogits(b, all.grid(), c) : Explainer.grid(b, input, c);
-                    case Cnn cnn -> Explainer.activationMap(cnn, input, c);
-                };
+                EvidenceMap map = evidence.map(c);
                 Object[] cells = new Object[map.values().length];
                 for (int i = 0; i < cells.length; i++) {
                     cells[i] = map.values()[i];

@@ -129,7 +129,7 @@ public final class SparkMain {
         if (options.containsKey("patches") && gridClasses.isEmpty()) {
             throw new IllegalArgumentException("--patches ranks the cells of the --grid classes; give --grid too");
         }
-        ScoreOptions settings = settings(options).withEvidence(options.containsKey("scores"), gridClasses,
+        ScoreOptions settings = settings(options, number(options, "top", 5)).withEvidence(options.containsKey("scores"), gridClasses,
                 options.containsKey("patches") ? number(options, "patches", 0) : 0);
         return withSpark(options, (spark, images) -> {
             long start = System.nanoTime();
@@ -151,7 +151,7 @@ public final class SparkMain {
         if (k > MAX_SHEET_PATCHES) {
             throw new IllegalArgumentException("--top must be at most " + MAX_SHEET_PATCHES + " (one row per sheet)");
         }
-        ScoreOptions settings = settings(options);
+        ScoreOptions settings = settings(options, ScoreOptions.defaults().top()); // --top is K here
         return withSpark(options, (spark, images) -> {
             long start = System.nanoTime();
             BagNetSpark.CollectionPatches found = BagNetSpark.patches(images, settings, classes, k);
@@ -163,11 +163,10 @@ public final class SparkMain {
         });
     }
 
-    /** The options both commands share: model, pixel limit, top. */
-    private static ScoreOptions settings(Map<String, String> options) {
+    /** The options both commands share (model, pixel limit), with {@code top} classes per image. */
+    private static ScoreOptions settings(Map<String, String> options, int top) {
         ScoreOptions defaults = ScoreOptions.defaults();
-        return new ScoreOptions(options.get("model"), options.containsKey("top") && !options.containsKey("class")
-                ? number(options, "top", 5) : defaults.top(), defaults.idColumn(), defaults.contentColumn(),
+        return new ScoreOptions(options.get("model"), top, defaults.idColumn(), defaults.contentColumn(),
                 options.containsKey("max-pixels") ? number(options, "max-pixels", 0) : defaults.maxPixels(), false,
                 List.of(), 0);
     }
