@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
+import org.apache.spark.sql.AnalysisException;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
@@ -24,9 +25,24 @@ public final class BagNetSpark {
     private BagNetSpark() {
     }
 
-    /** The images under a path or glob, as Spark's binaryFile source reads them (columns path, content, ...). */
+    /**
+     * The images under a path or glob, as Spark's binaryFile source reads them (columns path, content, ...). Refused
+     * on the driver when nothing is there, before any task runs.
+     */
     public static Dataset<Row> images(SparkSession spark, String pathOrGlob) {
-        return spark.read().format("binaryFile").load(pathOrGlob);
+        Dataset<Row> images;
+        try {
+            images = spark.read().format("binaryFile").load(pathOrGlob);
+        } catch (Exception e) { // Scala throws AnalysisException, a checked exception, undeclared
+            if (e instanceof AnalysisException a && "PATH_NOT_FOUND".equals(a.getCondition())) {
+                throw new BagNetException("no file matches " + pathOrGlob);
+            }
+            throw e;
+        }
+        if (images.inputFiles().length == 0) {
+            throw new BagNetException("no files in " + pathOrGlob);
+        }
+        return images;
     }
 
     /**
@@ -71,8 +87,8 @@ public final class BagNetSpark {
         return new CollectionPatches(p.classes(), labels, most, least, found.images(), found.failed());
     }
 
-    /** What the driver checked and shipped: the model (null file name: the embedded one) and the classes asked for. */
-    private record Prepared(String shipped, Model model, int[] classes) {
+    /** What the driver checked and shipped: the model and the classes asked for. */
+    private record Prepared(ShippedModel shipped, Model model, int[] classes) {
     }
 
     private static Prepared prepare(Dataset<Row> images, ScoreOptions options, List<String> classNames) {
@@ -87,7 +103,7 @@ public final class BagNetSpark {
                     + images.schema().apply(options.contentColumn()).dataType().simpleString()
                     + ", not the image files' bytes (binary)");
         }
-        String shipped = null;
+        ShippedModel shipped = ShippedModel.embedded();
         Model model;
         if (options.model() != null) {
             Path file = Path.of(options.model());
@@ -97,8 +113,7 @@ public final class BagNetSpark {
             // Read once here, so that a file that is not a model (or cannot give what is asked) fails the job before
             // any task starts.
             model = Model.load(file, 1);
-            images.sparkSession().sparkContext().addFile(file.toAbsolutePath().toString());
-            shipped = file.getFileName().toString();
+            shipped = ShippedModel.of(images.sparkSession(), file);
         } else {
             model = BagNet.embedded(1);
         }

@@ -1,11 +1,8 @@
 package org.bagnet4j.spark;
 
-import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
-import org.apache.spark.SparkFiles;
-import org.bagnet4j.BagNet;
 import org.bagnet4j.Model;
 
 /**
@@ -18,13 +15,8 @@ final class ExecutorModels {
     private ExecutorModels() {
     }
 
-    /**
-     * The model of {@code fileName} (a file given to SparkContext.addFile), or the embedded one when null, loaded
-     * for {@code threads} threads per call.
-     */
-    static Model get(String fileName, int threads) {
-        String key = (fileName == null ? "embedded" : fileName) + "@" + threads;
-        return LOADED.computeIfAbsent(key, k -> fileName == null ? BagNet.embedded(threads)
-                : Model.load(Path.of(SparkFiles.get(fileName)), threads));
+    /** The shipped model, loaded for {@code threads} threads per call. */
+    static Model get(ShippedModel shipped, int threads) {
+        return LOADED.computeIfAbsent(shipped.digest() + "@" + threads, k -> shipped.load(threads));
     }
 }

@@ -25,11 +25,11 @@ final class PatchFinder implements FlatMapFunction<Iterator<Row>, PatchHeaps> {
     private static final long serialVersionUID = 1L;
 
     private final ScoreOptions options;
-    private final String shippedModel;
+    private final ShippedModel shippedModel;
     private final int[] classes;
     private final int k;
 
-    PatchFinder(ScoreOptions options, String shippedModel, int[] classes, int k) {
+    PatchFinder(ScoreOptions options, ShippedModel shippedModel, int[] classes, int k) {
         this.options = options;
         this.shippedModel = shippedModel;
         this.classes = classes.clone();

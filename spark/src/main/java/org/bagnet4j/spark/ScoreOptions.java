@@ -6,8 +6,8 @@ import java.util.List;
 /**
  * What {@link BagNetSpark#score} does with each image.
  *
- * @param model a model file (safetensors or PyTorch checkpoint), shipped to the executors with
- *        {@code SparkContext.addFile}; null for the model embedded in bagnet4j
+ * @param model a model file (safetensors or PyTorch checkpoint), shipped to the executors as a
+ *        broadcast and loaded once per executor JVM; null for the model embedded in bagnet4j
  * @param top classes per image, best first
  * @param idColumn the input column that names each image (binaryFile's {@code path})
  * @param contentColumn the input column with the image file's bytes (binaryFile's {@code content})

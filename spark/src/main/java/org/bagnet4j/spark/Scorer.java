@@ -51,12 +51,12 @@ final class Scorer implements MapPartitionsFunction<Row, Row> {
         DataTypes.createStructField("box", DataTypes.createArrayType(DataTypes.IntegerType, false), false)});
 
     private final ScoreOptions options;
-    /** The model's file name as shipped with SparkContext.addFile, or null for the embedded model. */
-    private final String shippedModel;
+    /** The model the executors load. */
+    private final ShippedModel shippedModel;
     /** The classes whose grids each row gets (resolved on the driver). */
     private final int[] gridClasses;
 
-    Scorer(ScoreOptions options, String shippedModel, int[] gridClasses) {
+    Scorer(ScoreOptions options, ShippedModel shippedModel, int[] gridClasses) {
         this.options = options;
         this.shippedModel = shippedModel;
         this.gridClasses = gridClasses.clone();

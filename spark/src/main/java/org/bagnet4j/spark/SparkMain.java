@@ -11,9 +11,12 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
+import org.apache.spark.sql.DataFrameWriter;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
 import org.bagnet4j.BagNetException;
 
 /**
@@ -26,7 +29,8 @@ public final class SparkMain {
     static final String USAGE = """
             usage: bagnet4j-spark score [--master local[*]] [--model M] --input PATH|GLOB --output DIR
                                         [--format parquet|json] [--top 5] [--scores] [--grid C,C,...]
-                                        [--patches K] [--partitions N] [--max-pixels N] [--overwrite]
+                                        [--patches K] [--partitions N] [--by-class] [--max-pixels N]
+                                        [--overwrite]
               classifies every image under PATH (a file, a folder, or a glob such as 'photos/*.jpg') on Spark and
               writes one row per image: file (its URI), top (index, label, probability, logit; best first), ms,
               and error for an image that could not be read (then the others are null): the fields of
@@ -37,7 +41,9 @@ public final class SparkMain {
               (25000000; each task decodes one at a time).
               --model: a model file, shipped to every executor and loaded once per executor JVM (default: the
               model embedded in bagnet4j). --format json: JSON lines. --partitions: split the images into N
-              tasks (default: Spark's). --overwrite: replace DIR (Spark's committer writes _SUCCESS last).
+              tasks (default: Spark's). --by-class: one folder per best class, DIR/class=LABEL/ (Spark's
+              partitioned layout; unreadable images under class=__HIVE_DEFAULT_PARTITION__). --overwrite:
+              replace DIR (Spark's committer writes _SUCCESS last).
               --master: where Spark runs (default local[*]; under spark-submit, what spark-submit says).
 
             usage: bagnet4j-spark patches [--master local[*]] [--model M] --input PATH|GLOB --output DIR
@@ -49,11 +55,15 @@ public final class SparkMain {
 
             exit codes: 0 success, 1 some images could not be read (the others were used), 2 error.
             """;
-    private static final Set<String> SWITCHES = Set.of("overwrite", "scores");
+    private static final Set<String> SWITCHES = Set.of("overwrite", "scores", "by-class");
     private static final Set<String> OPTIONS = Set.of("master", "model", "input", "output", "format", "top",
-            "partitions", "max-pixels", "scores", "grid", "patches", "overwrite", "class");
+            "partitions", "max-pixels", "scores", "grid", "patches", "overwrite", "class", "by-class");
+    /** The partition column of --by-class: the best class's label. */
+    private static final String BY_CLASS = "class";
     /** Most patches per row of a contact sheet. */
     static final int MAX_SHEET_PATCHES = 256;
+    /** Log4j's property naming its configuration. */
+    private static final String LOG_CONFIG = "log4j2.configurationFile";
     /** Set in a relaunched JVM, so that it never relaunches again. */
     private static final String RELAUNCHED = "bagnet4j.spark.relaunched";
 
@@ -61,6 +71,9 @@ public final class SparkMain {
     }
 
     public static void main(String[] args) {
+        if (System.getProperty(LOG_CONFIG) == null) { // under spark-submit, logging is set up already
+            System.setProperty(LOG_CONFIG, "classpath:org/bagnet4j/spark/command-log4j2.properties");
+        }
         int code;
         try {
             code = ready() ? run(args, System.out, System.err) : relaunchOrSayWhy(args);
@@ -133,9 +146,15 @@ public final class SparkMain {
                 options.containsKey("patches") ? number(options, "patches", 0) : 0);
         return withSpark(options, (spark, images) -> {
             long start = System.nanoTime();
-            BagNetSpark.score(images, settings).write().mode(options.containsKey("overwrite") ? "overwrite"
-                    : "errorifexists").format(format).save(output);
-            Dataset<Row> written = spark.read().schema(Scorer.schema(settings)).format(format).load(output);
+            Dataset<Row> scored = BagNetSpark.score(images, settings);
+            DataFrameWriter<Row> writer = options.containsKey("by-class")
+                    ? scored.withColumn(BY_CLASS, scored.col("top").getItem(0).getField("label")).write()
+                            .partitionBy(BY_CLASS)
+                    : scored.write();
+            writer.mode(options.containsKey("overwrite") ? "overwrite" : "errorifexists").format(format).save(output);
+            StructType schema = Scorer.schema(settings);
+            Dataset<Row> written = spark.read().schema(options.containsKey("by-class")
+                    ? schema.add(BY_CLASS, DataTypes.StringType, true) : schema).format(format).load(output);
             long total = written.count();
             long failed = written.filter("error IS NOT NULL").count();
             out.printf(Locale.ROOT, "bagnet4j-spark: scored %d images (%d could not be read) in %.1f s; wrote %s (%s)%n",
@@ -271,7 +290,13 @@ public final class SparkMain {
                 jar + File.pathSeparator + jar.resolveSibling("lib") + File.separator + "*",
                 SparkMain.class.getName()));
         command.addAll(List.of(args));
-        Process child = new ProcessBuilder(command).inheritIO().start();
+        ProcessBuilder builder = new ProcessBuilder(command).inheritIO();
+        int master = command.indexOf("--master");
+        if (master < 0 || master + 1 < command.size() && command.get(master + 1).startsWith("local")) {
+            // On one machine Spark need not look for a network address (and warn that the host name is loopback).
+            builder.environment().putIfAbsent("SPARK_LOCAL_IP", "127.0.0.1");
+        }
+        Process child = builder.start();
         Runtime.getRuntime().addShutdownHook(new Thread(child::destroy));
         return child.waitFor();
     }

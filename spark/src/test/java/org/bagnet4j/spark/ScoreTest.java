@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -25,13 +24,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Scoring on a local Spark: the bundled samples and one broken file give, row for row, what classify --json gives
- * on the same files, and the broken one an error instead of a failed job; the score command writes them as Parquet
- * and as JSON lines.
+ * Scoring on a local Spark: the bundled samples, real photos and one broken file give, row for row, what
+ * classify --json gives on the same files, and the broken one an error instead of a failed job; the score command
+ * writes them as Parquet and as JSON lines, in one folder per best class on request.
  */
 class ScoreTest {
-    private static final List<String> SAMPLES = List.of("0-t-shirt-top.png", "3-dress.png", "5-sandal.png",
-            "9-ankle-boot.png");
     private static final Pattern LINE = Pattern.compile("\\{\"file\":\"([^\"]+)\",\"top\":(\\[.*?\\]),\"ms\"");
     private static SparkSession spark;
 
@@ -40,13 +37,7 @@ class ScoreTest {
 
     @BeforeAll
     static void start() throws IOException {
-        Path images = Files.createDirectories(dir.resolve("images"));
-        for (String name : SAMPLES) {
-            try (InputStream in = Commands.class.getResourceAsStream("/org/bagnet4j/samples/" + name)) {
-                Files.copy(in, images.resolve(name));
-            }
-        }
-        Files.writeString(images.resolve("broken.png"), "not an image");
+        TestImages.write(dir);
         spark = SparkSession.builder().master("local[2]").appName("ScoreTest").config("spark.ui.enabled", "false")
                 .getOrCreate();
     }
@@ -66,7 +57,7 @@ class ScoreTest {
         while (m.find()) {
             tops.put(Path.of(m.group(1)).getFileName().toString(), m.group(2));
         }
-        assertThat(tops).hasSize(SAMPLES.size());
+        assertThat(tops).hasSize(TestImages.READABLE);
         return tops;
     }
 
@@ -75,10 +66,10 @@ class ScoreTest {
         Map<String, String> expected = classifyJson();
         List<Row> rows = BagNetSpark.score(BagNetSpark.images(spark, dir.resolve("images").toString()),
                 ScoreOptions.defaults().withTop(3)).collectAsList();
-        assertThat(rows).hasSize(SAMPLES.size() + 1);
+        assertThat(rows).hasSize(TestImages.READABLE + 1);
         for (Row row : rows) {
-            String name = Path.of(row.<String>getAs("file").replace("file:", "")).getFileName().toString();
-            if (name.equals("broken.png")) {
+            String name = TestImages.name(row.getAs("file"));
+            if (name.equals(TestImages.BROKEN)) {
                 assertThat(row.<String>getAs("error")).contains("not an image in a format Java can read");
                 assertThat(row.<Object>getAs("top")).isNull();
                 continue;
@@ -103,7 +94,7 @@ class ScoreTest {
                 dir.resolve("images").toString(), "--output", out.toString(), "--format", format, "--top", "3"},
                     new PrintStream(said, true, StandardCharsets.UTF_8), System.err);
             assertThat(code).as("one image is broken").isEqualTo(1);
-            assertThat(said.toString(StandardCharsets.UTF_8)).contains("scored 5 images (1 could not be read)");
+            assertThat(said.toString(StandardCharsets.UTF_8)).contains("scored " + (TestImages.READABLE + 1) + " images (1 could not be read)");
             assertThat(out.resolve("_SUCCESS")).exists();
             if (format.equals("json")) {
                 String lines;
@@ -112,9 +103,16 @@ class ScoreTest {
                             .map(ScoreTest::read).toList());
                 }
                 assertThat(lines).contains("\"error\":\"file:" + dir.resolve("images/broken.png"));
-                assertThat(lines.lines().filter(l -> l.contains("\"top\":"))).hasSize(SAMPLES.size());
+                assertThat(lines.lines().filter(l -> l.contains("\"top\":"))).hasSize(TestImages.READABLE);
             }
         }
+        Path byClass = dir.resolve("by-class");
+        assertThat(SparkMain.run(new String[] {"score", "--master", "local[2]", "--input",
+            dir.resolve("images").toString(), "--output", byClass.toString(), "--by-class"}, System.out, System.err))
+                .isEqualTo(1);
+        assertThat(byClass.resolve("class=Ankle boot")).isDirectory();
+        assertThat(byClass.resolve("class=__HIVE_DEFAULT_PARTITION__")).as("the broken image").isDirectory();
+
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         int code = SparkMain.run(new String[] {"score", "--input", dir.resolve("images").toString(), "--output",
             dir.resolve("out-json").toString(), "--format", "json"}, System.out,
@@ -157,34 +155,57 @@ class ScoreTest {
         assertThat(patches.getFirst().getList(4)).hasSize(4);
     }
 
-    /** The collection's strongest and weakest patches are the extremes of every image's grid; sheets are written. */
+    /**
+     * The collection's strongest patches are those of the core's single-machine patches command on the same images,
+     * value for value and cell for cell; its weakest are the least of every image's grid; sheets are written.
+     */
     @Test
-    void patchesAcrossTheCollectionAreTheExtremesOfItsGrids() throws IOException {
+    void patchesAcrossTheCollectionAreThoseOfThePatchesCommand() throws IOException {
+        Path single = dir.resolve("single");
+        int singleCode = Commands.run(new String[] {"patches", "--class", "Ankle boot", "--top", "5", "--out",
+            single.toString(), dir.resolve("images").toString()}, new PrintStream(new ByteArrayOutputStream()),
+                new PrintStream(new ByteArrayOutputStream()));
+        assertThat(singleCode).as("one image is broken").isEqualTo(1);
+        List<String> expected = cells(Files.readString(single.resolve("ankle-boot-top.json")), "source");
+
         org.bagnet4j.BagNet bagNet = org.bagnet4j.BagNet.embedded(1);
-        List<Float> values = new java.util.ArrayList<>();
-        for (String name : SAMPLES) {
+        float least = Float.POSITIVE_INFINITY;
+        for (String name : java.util.stream.Stream.concat(TestImages.SAMPLES.stream(), TestImages.PHOTOS.stream())
+                .toList()) {
             org.bagnet4j.tensor.Tensor input = bagNet.preprocessing().apply(org.bagnet4j.image.ImageDecoder.read(
-                    Files.readAllBytes(dir.resolve("images").resolve(name)), name, 1000, null));
+                    Files.readAllBytes(dir.resolve("images").resolve(name)), name, 25_000_000, null));
             for (float v : org.bagnet4j.explain.Explainer.grid(bagNet, input, 9).values()) {
-                values.add(v);
+                least = Math.min(least, v);
             }
         }
-        values.sort(null);
+
         Path out = dir.resolve("patches");
         ByteArrayOutputStream said = new ByteArrayOutputStream();
         int code = SparkMain.run(new String[] {"patches", "--master", "local[2]", "--input",
-            dir.resolve("images").toString(), "--output", out.toString(), "--class", "Ankle boot", "--top", "3",
+            dir.resolve("images").toString(), "--output", out.toString(), "--class", "Ankle boot", "--top", "5",
             "--partitions", "3"}, new PrintStream(said, true, StandardCharsets.UTF_8), System.err);
         assertThat(code).as("one image is broken").isEqualTo(1);
-        assertThat(said.toString(StandardCharsets.UTF_8)).contains("5 images (1 could not be read)");
+        assertThat(said.toString(StandardCharsets.UTF_8)).contains((TestImages.READABLE + 1)
+                + " images (1 could not be read)");
         assertThat(out.resolve("class-9.png")).exists();
         String json = Files.readString(out.resolve("patches.json"));
-        Matcher most = Pattern.compile("\"most_evidence\": \\[\\{[^}]*\"value\": ([-0-9.e+]+)").matcher(json);
-        Matcher least = Pattern.compile("\"least_evidence\": \\[\\{[^}]*\"value\": ([-0-9.e+]+)").matcher(json);
-        assertThat(most.find() && least.find()).as(json).isTrue();
-        assertThat(Float.parseFloat(most.group(1))).isCloseTo(values.getLast(), org.assertj.core.data.Offset.offset(1e-3f));
-        assertThat(Float.parseFloat(least.group(1))).isCloseTo(values.getFirst(), org.assertj.core.data.Offset.offset(1e-3f));
-        assertThat(json.split("\"cell\"", -1)).hasSize(1 + 6);
+        int split = json.indexOf("\"least_evidence\"");
+        assertThat(cells(json.substring(0, split), "file")).isEqualTo(expected).hasSize(5);
+        Matcher weakest = Pattern.compile("\"value\": ([-0-9.e+]+)").matcher(json.substring(split));
+        assertThat(weakest.find()).as(json).isTrue();
+        assertThat(Float.parseFloat(weakest.group(1))).isCloseTo(least, org.assertj.core.data.Offset.offset(1e-5f));
+        assertThat(json.split("\"cell\"", -1)).hasSize(1 + 10);
+    }
+
+    /** Each patch of a patches JSON as "file name, cell, value" (value as both print it, 6 digits). */
+    private static List<String> cells(String json, String fileField) {
+        Matcher m = Pattern.compile("\"" + fileField + "\": \"([^\"]+)\", \"cell\": (\\[[0-9, ]+\\]), "
+                + "\"value\": ([-0-9.e+]+)").matcher(json);
+        List<String> found = new java.util.ArrayList<>();
+        while (m.find()) {
+            found.add(TestImages.name(m.group(1)) + " " + m.group(2) + " " + m.group(3));
+        }
+        return found;
     }
 
     /** The README's score command line as written (paths from the repository root, output in a scratch folder). */
