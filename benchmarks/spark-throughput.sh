@@ -113,21 +113,23 @@ for r in $(seq "$rounds"); do
 done
 
 echo
-echo "$model, 224x224 JPEGs, $(nproc) cores, marginal images/s (median of $rounds rounds; large run $large images):"
+echo "$model, 224x224 JPEGs, $(nproc) cores, marginal images/s ($large - $small images over the difference of the"
+echo "two runs' wall times), medians of $rounds rounds:"
 echo
-echo "| run | images/s | of classify's | wall of the $large-image run (s) |"
-echo "|---|---|---|---|"
+echo "| run | images/s (median, range) | of classify's | wall, $small images (s) | wall, $large images (s) |"
+echo "|---|---|---|---|---|"
 median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
-base=$(awk '$1 == "classify" {print $2}' "$work/results" | median)
+column() { awk -v c="$1" -v k="$2" '$1 == c {print $k}' "$work/results"; }
+base=$(column classify 2 | median)
 for c in "${configs[@]}"; do
-  rate=$(awk -v c="$c" '$1 == c {print $2}' "$work/results" | median)
-  wall=$(awk -v c="$c" '$1 == c {print $4}' "$work/results" | median)
-  name=$c
+  rate=$(column "$c" 2 | median)
   case $c in
     classify) name="bagnet4j classify (one image per thread)" ;;
     local1) name="score --master local[1]" ;;
     local2) name="score --master local[2]" ;;
     cluster) name="score on a standalone cluster, 2 workers of 1 core" ;;
   esac
-  printf '| %s | %.2f | %.2f | %.1f |\n' "$name" "$rate" "$(echo "$rate / $base" | bc -l)" "$wall"
+  printf '| %s | %.2f (%.2f-%.2f) | %.2f | %.1f | %.1f |\n' "$name" "$rate" "$(column "$c" 2 | sort -g | head -1)" \
+    "$(column "$c" 2 | sort -g | tail -1)" "$(echo "$rate / $base" | bc -l)" "$(column "$c" 3 | median)" \
+    "$(column "$c" 4 | median)"
 done

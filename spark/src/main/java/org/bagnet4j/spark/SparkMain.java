@@ -41,7 +41,8 @@ public final class SparkMain {
               (25000000; each task decodes one at a time).
               --model: a model file, shipped to every executor and loaded once per executor JVM (default: the
               model embedded in bagnet4j). --format json: JSON lines. --partitions: split the images into N
-              tasks (default: Spark's). --by-class: one folder per best class, DIR/class=LABEL/ (Spark's
+              equal tasks (a shuffle of their bytes; default: Spark packs the files into at least 4 tasks
+              per core). --by-class: one folder per best class, DIR/class=LABEL/ (Spark's
               partitioned layout; unreadable images under class=__HIVE_DEFAULT_PARTITION__). --overwrite:
               replace DIR (Spark's committer writes _SUCCESS last).
               --master: where Spark runs (default local[*]; under spark-submit, what spark-submit says).
@@ -58,6 +59,8 @@ public final class SparkMain {
     private static final Set<String> SWITCHES = Set.of("overwrite", "scores", "by-class");
     private static final Set<String> OPTIONS = Set.of("master", "model", "input", "output", "format", "top",
             "partitions", "max-pixels", "scores", "grid", "patches", "overwrite", "class", "by-class");
+    /** The least number of tasks Spark splits a folder of files into. */
+    private static final String MIN_TASKS = "spark.sql.files.minPartitionNum";
     /** The partition column of --by-class: the best class's label. */
     private static final String BY_CLASS = "class";
     /** Most patches per row of a contact sheet. */
@@ -205,6 +208,11 @@ public final class SparkMain {
         }
         boolean ours = SparkSession.getActiveSession().isEmpty() && SparkSession.getDefaultSession().isEmpty();
         SparkSession spark = builder.getOrCreate();
+        if (!spark.conf().contains(MIN_TASKS)) {
+            // Spark packs small files into tasks by bytes, up to 32 files each, often with one small task last: on
+            // images, which all cost about the same, its last wave left cores idle. At least four tasks per core.
+            spark.conf().set(MIN_TASKS, 4L * spark.sparkContext().defaultParallelism());
+        }
         try {
             Dataset<Row> images = BagNetSpark.images(spark, input);
             if (options.containsKey("partitions")) {

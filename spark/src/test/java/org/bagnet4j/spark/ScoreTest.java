@@ -122,6 +122,31 @@ class ScoreTest {
                 .hasLineCount(1);
     }
 
+    /** Nothing to read, a missing model, a bad option: one line on the driver, exit code 2, before any task runs. */
+    @Test
+    void badInputIsRefusedOnTheDriverInOneLine() throws IOException {
+        Path empty = Files.createDirectories(dir.resolve("empty"));
+        String images = dir.resolve("images").toString();
+        Map<String, String[]> cases = Map.of(
+                "no file matches", new String[] {"--input", dir.resolve("nothing/*.jpg").toString()},
+                "no files in", new String[] {"--input", empty.toString()},
+                "model file not found", new String[] {"--input", images, "--model", dir.resolve("no.safetensors")
+                    .toString()},
+                "--top must be a whole number", new String[] {"--input", images, "--top", "0"});
+        for (Map.Entry<String, String[]> c : cases.entrySet()) {
+            List<String> args = new java.util.ArrayList<>(List.of("score", "--master", "local[2]", "--output",
+                    dir.resolve("refused").toString()));
+            args.addAll(List.of(c.getValue()));
+            ByteArrayOutputStream err = new ByteArrayOutputStream();
+            int code = SparkMain.run(args.toArray(String[]::new), System.out,
+                    new PrintStream(err, true, StandardCharsets.UTF_8));
+            assertThat(code).as(c.getKey()).isEqualTo(2);
+            assertThat(err.toString(StandardCharsets.UTF_8)).startsWith("bagnet4j-spark: ").contains(c.getKey())
+                    .hasLineCount(1);
+        }
+        assertThat(dir.resolve("refused")).doesNotExist();
+    }
+
     /** Every score, the evidence grids of chosen classes and their strongest cells: the engine's own maps. */
     @Test
     void evidenceGridsAndPatchesAreTheEngines() throws IOException {
