@@ -295,10 +295,11 @@ public final class Server implements AutoCloseable {
     }
 
     /**
-     * An error's answer. The connection is closed after it: the client may still be sending a body that nobody
-     * will read (the JDK's server reads at most 64 KiB of it).
+     * An error's answer, after the rest of the request's body is read and dropped (see {@link #discardBody}). The
+     * connection is closed after it.
      */
     private int error(HttpExchange exchange, int status, String message, int retryAfter) {
+        discardBody(exchange);
         if (retryAfter > 0) {
             exchange.getResponseHeaders().set("Retry-After", Integer.toString(retryAfter));
         }
@@ -307,6 +308,24 @@ public final class Server implements AutoCloseable {
             return sendJson(exchange, status, "{\"error\":" + Json.quote(message) + "}");
         } catch (IOException e) {
             return status;
+        }
+    }
+
+    /**
+     * Reads what is left of the request's body, at most as much as an accepted upload, and drops it. A client
+     * that is still sending when the connection closes with its data unread gets a reset from TCP and may lose
+     * the answer before reading it (the JDK's server itself reads only 64 KiB); the time this takes is bounded
+     * by the server's time limit on reading a request.
+     */
+    private void discardBody(HttpExchange exchange) {
+        byte[] sink = new byte[1 << 16];
+        try (InputStream body = exchange.getRequestBody()) {
+            for (long left = settings.maxUploadBytes(), n; left > 0
+                    && (n = body.read(sink, 0, (int) Math.min(sink.length, left))) >= 0; ) {
+                left -= n;
+            }
+        } catch (IOException e) {
+            // the client went away: nothing more to read
         }
     }
 
