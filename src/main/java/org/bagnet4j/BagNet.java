@@ -1,5 +1,6 @@
 package org.bagnet4j;
 
+import java.awt.Color;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -216,11 +217,18 @@ public final class BagNet extends Model {
     }
 
     /**
-     * An image file read region by region and normalized as this model's preprocessing says (no resizing: the
-     * full-resolution image), for {@link #stream}. Close it when done.
+     * An image file read region by region and prepared as this model's preprocessing says, without resizing or
+     * cropping (the full-resolution image, grayscale for a one-channel model, padded if the model pads), for
+     * {@link #stream}; transparent pixels lose their alpha, as PIL's {@code convert("RGB")} does. The same values as
+     * {@code preprocessing().withSize(0, 0).apply(ImageDecoder.read(file))}. Close it when done.
      */
     public ImageSource imageSource(Path file, long maxPixels) {
-        return new FileImageSource(file, maxPixels, requirePreprocessing());
+        return imageSource(file, maxPixels, null);
+    }
+
+    /** {@link #imageSource(Path, long)} with transparent pixels composited over {@code alphaBackground}. */
+    public ImageSource imageSource(Path file, long maxPixels, Color alphaBackground) {
+        return new FileImageSource(file, maxPixels, requirePreprocessing(), alphaBackground);
     }
 
     private void check(Tensor images) {

@@ -169,7 +169,7 @@ public record Preprocessing(int resize, int crop, int pad, float[] mean, float[]
     }
 
     /** A width x height window whose top-left corner is at (left, top) of the image; outside is black. */
-    private static RgbImage place(RgbImage image, int width, int height, int left, int top) {
+    static RgbImage place(RgbImage image, int width, int height, int left, int top) {
         byte[] out = new byte[Math.multiplyExact(Math.multiplyExact(width, height), 3)];
         int x0 = Math.max(0, -left);
         int x1 = Math.min(width, image.width() - left);

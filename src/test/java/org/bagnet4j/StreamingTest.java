@@ -196,6 +196,50 @@ class StreamingTest {
         }
     }
 
+    /**
+     * A file source prepares the image as the model's preprocessing does without resizing: the embedded model's
+     * grayscale and 3-pixel border, and transparent pixels as the whole decoding treats them, in any window.
+     */
+    @Test
+    void fileSourcePadsAndCompositesAsThePreprocessingDoes(@TempDir Path dir) throws Exception {
+        BagNet model = BagNet.embedded();
+        assertThat(model.preprocessing().pad()).isPositive();
+        BufferedImage picture = new BufferedImage(61, 47, BufferedImage.TYPE_INT_ARGB);
+        Random rnd = new Random(2);
+        for (int y = 0; y < picture.getHeight(); y++) {
+            for (int x = 0; x < picture.getWidth(); x++) {
+                picture.setRGB(x, y, rnd.nextInt());
+            }
+        }
+        Path file = dir.resolve("see-through.png");
+        ImageIO.write(picture, "png", file.toFile());
+        for (java.awt.Color background : java.util.Arrays.asList(null, java.awt.Color.WHITE)) {
+            Tensor whole = model.preprocessing().withSize(0, 0).apply(
+                    org.bagnet4j.image.ImageDecoder.read(file, 1_000_000, background));
+            try (var source = model.imageSource(file, 1_000_000, background)) {
+                assertThat(source.width()).isEqualTo(whole.width());
+                assertThat(source.height()).isEqualTo(whole.height());
+                for (int[] w : new int[][] {{0, 0, whole.width(), whole.height()}, {0, 0, 2, 2}, {1, 2, 30, 9},
+                        {60, 40, whole.width() - 60, whole.height() - 40}, {20, 10, 5, 5}}) {
+                    float[] read = new float[w[2] * w[3]];
+                    source.read(w[0], w[1], w[2], w[3], read);
+                    for (int y = 0; y < w[3]; y++) {
+                        for (int x = 0; x < w[2]; x++) {
+                            assertThat(read[y * w[2] + x]).as("background %s, window %s, (%d, %d)", background,
+                                    java.util.Arrays.toString(w), x, y)
+                                    .isEqualTo(whole.data()[(w[1] + y) * whole.width() + w[0] + x]);
+                        }
+                    }
+                }
+                assertThat(source.transparent()).isTrue();
+            }
+            try (var source = model.imageSource(file, 1_000_000, background)) {
+                assertThat(model.stream(source, new StreamRequest().tileSize(13 + 4 * 2)).scores())
+                        .containsExactly(model.classScores(whole)[0]);
+            }
+        }
+    }
+
     @Test
     void badRequestsAreNamed() {
         BagNet model = BagNet.withRandomWeights(BagNetConfig.preset("bagnet9"), 6, 1);

@@ -27,6 +27,7 @@ import org.bagnet4j.Prediction;
 import org.bagnet4j.Preprocessing;
 import org.bagnet4j.StreamRequest;
 import org.bagnet4j.image.ImageDecoder;
+import org.bagnet4j.image.ImageSource;
 import org.bagnet4j.image.RgbImage;
 import org.bagnet4j.tensor.Tensor;
 
@@ -43,8 +44,15 @@ final class ClassifyCommand {
     /** Most images per forward pass: beyond this a batch only costs memory. */
     static final int MAX_BATCH = 4096;
 
-    /** One image's input, or why it has none; and a warning about it, or null. */
+    /**
+     * One image's input (null when the image is read from its file as it is evaluated), or why it has none; and a
+     * warning about it, or null.
+     */
     private record Item(Path file, Tensor input, double preprocessMs, String error, String warning) {
+        /** Whether the image is read from its file band by band as it is evaluated, see {@link #streamsFromFile}. */
+        boolean fromFile() {
+            return input == null && error == null;
+        }
     }
 
     private ClassifyCommand() {
@@ -129,13 +137,14 @@ final class ClassifyCommand {
             LargeImages large, int top, boolean json) {
         List<Item> items = new ArrayList<>();
         for (Path file : files) {
-            items.add(prepare(file, prep, reading));
+            items.add(streamsFromFile(model, file, prep, reading, large) ? new Item(file, null, 0, null, null)
+                    : prepare(file, prep, reading));
         }
         List<String> messages = new ArrayList<>();
         StringBuilder output = new StringBuilder();
         int failed = (int) items.stream().filter(i -> i.error() != null).count();
         for (List<Item> group : groupBySize(items, messages)) {
-            failed += classifyGroup(model, group, large, top, json, output, messages);
+            failed += classifyGroup(model, group, reading, large, top, json, output, messages);
         }
         return new Batch(files.size(), output.toString(), messages, failed);
     }
@@ -242,6 +251,26 @@ final class ClassifyCommand {
         }
     }
 
+    /**
+     * Whether an image is read from its file band by band as it is evaluated, never decoded whole: a BagNet's input
+     * with --no-resize that is too large to run whole (the file's header tells its size), in an upright file (an
+     * EXIF-rotated JPEG cannot be read by regions). A header that cannot be read is left to the whole decoding,
+     * which says what is wrong.
+     */
+    private static boolean streamsFromFile(Model model, Path file, Preprocessing prep, ImageReading reading,
+            LargeImages large) {
+        if (!(model instanceof BagNet) || prep.resize() != 0 || prep.crop() != 0) {
+            return false;
+        }
+        try (ImageDecoder.Regions header = ImageDecoder.openRegions(file, reading.maxPixels())) {
+            int border = 2 * prep.pad();
+            return header.upright() && !large.runsWhole(model, 1, header.height() + border, header.width() + border,
+                    file.toString());
+        } catch (BagNetException e) {
+            return false;
+        }
+    }
+
     private static Item prepare(Path file, Preprocessing prep, ImageReading reading) {
         long start = System.nanoTime();
         String[] warning = new String[1];
@@ -286,7 +315,8 @@ final class ClassifyCommand {
                 continue;
             }
             List<Item> last = groups.isEmpty() ? null : groups.getLast();
-            if (last != null && last.getFirst().input().height() == item.input().height()
+            if (last != null && !item.fromFile() && !last.getFirst().fromFile()
+                    && last.getFirst().input().height() == item.input().height()
                     && last.getFirst().input().width() == item.input().width()) {
                 last.add(item);
             } else {
@@ -297,17 +327,28 @@ final class ClassifyCommand {
     }
 
     /** Runs one batch (again image by image if it fails); returns how many of its images failed. */
-    private static int classifyGroup(Model model, List<Item> group, LargeImages large, int top, boolean json,
-            StringBuilder out, List<String> messages) {
+    private static int classifyGroup(Model model, List<Item> group, ImageReading reading, LargeImages large, int top,
+            boolean json, StringBuilder out, List<String> messages) {
         long start = System.nanoTime();
         float[][] scores;
+        Path first = group.getFirst().file();
+        String name = first.toString();
         try {
-            Tensor input = Tensor.concat(group.stream().map(Item::input).toList());
-            String name = group.getFirst().file().toString();
-            // A single image too large to run whole is streamed here, as classScores would, to show progress.
-            scores = model instanceof BagNet bagNet && group.size() == 1 && !large.runsWhole(model, input, name)
-                    ? new float[][] {bagNet.stream(input, new StreamRequest().progress(large.progress(name))).scores()}
-                    : model.classScores(input);
+            if (group.getFirst().fromFile()) {
+                BagNet bagNet = (BagNet) model;
+                try (ImageSource source = bagNet.imageSource(first, reading.maxPixels(), reading.alphaBackground())) {
+                    scores = new float[][] {bagNet.stream(source, new StreamRequest().progress(large.progress(name)))
+                            .scores()};
+                    reading.warnIfTransparent(first, source.transparent(), messages::add);
+                }
+            } else {
+                Tensor input = Tensor.concat(group.stream().map(Item::input).toList());
+                // A single image too large to run whole is streamed here, as classScores would, to show progress.
+                scores = model instanceof BagNet bagNet && group.size() == 1 && !large.runsWhole(model, input, name)
+                        ? new float[][] {bagNet.stream(input, new StreamRequest().progress(large.progress(name)))
+                                .scores()}
+                        : model.classScores(input);
+            }
         } catch (RuntimeException | OutOfMemoryError | StackOverflowError e) {
             if (group.size() == 1) {
                 messages.add(group.getFirst().file() + ": " + problem(e));
@@ -316,7 +357,7 @@ final class ClassifyCommand {
             // Image by image, so that one image's failure stays its own.
             int failed = 0;
             for (Item item : group) {
-                failed += classifyGroup(model, List.of(item), large, top, json, out, messages);
+                failed += classifyGroup(model, List.of(item), reading, large, top, json, out, messages);
             }
             return failed;
         }

@@ -30,12 +30,17 @@ record ImageReading(long maxPixels, Color alphaBackground) {
     /** Decodes a file; an image whose transparency is dropped is said to {@code warnings}. */
     RgbImage read(Path file, Consumer<String> warnings) {
         RgbImage image = ImageDecoder.read(file, maxPixels, alphaBackground);
-        if (image.transparent() && alphaBackground == null) {
+        warnIfTransparent(file, image.transparent(), warnings);
+        return image;
+    }
+
+    /** The warning for an image whose transparent pixels lost their alpha (none with --alpha-background). */
+    void warnIfTransparent(Path file, boolean transparent, Consumer<String> warnings) {
+        if (transparent && alphaBackground == null) {
             warnings.accept(file + ": warning: transparent pixels; their alpha is dropped, as PIL's convert(\"RGB\") "
                     + "does, so the colours stored under them count (--alpha-background COLOR composites them over a "
                     + "colour)");
         }
-        return image;
     }
 
     /** A colour by name (white, black, gray) or as #rrggbb. */

@@ -30,16 +30,21 @@ final class LargeImages {
 
     /** Whether {@code model} runs this input whole; if not, says why, the first time. */
     boolean runsWhole(Model model, Tensor input, String name) {
-        if (model.runsWhole(input.batch(), input.height(), input.width())) {
+        return runsWhole(model, input.batch(), input.height(), input.width(), name);
+    }
+
+    /** Whether {@code model} runs a batch of inputs of this size whole; if not, says why, the first time. */
+    boolean runsWhole(Model model, int batch, int height, int width, String name) {
+        if (model.runsWhole(batch, height, width)) {
             return true;
         }
         if (!told.getAndSet(true)) {
-            long heap = (long) Math.ceil(model.heapToRunWhole(input.batch(), input.height(), input.width()) / GIB);
+            long heap = (long) Math.ceil(model.heapToRunWhole(batch, height, width) / GIB);
             err.printf(Locale.ROOT, "bagnet4j: %s: its %dx%d input is evaluated tile by tile, which is slower: its "
                     + "activations (%,d MB) exceed a quarter of the free heap (the heap is at most %,d MB); with "
                     + "-Xmx%dg it would run whole (BAGNET4J_JAVA_OPTS=-Xmx%dg bin/bagnet4j ...)%n", printable(name),
-                    input.width(), input.height(), model.activationBytes(input.batch(), input.height(),
-                            input.width()) >> 20, Runtime.getRuntime().maxMemory() >> 20, heap, heap);
+                    width, height, model.activationBytes(batch, height, width) >> 20,
+                    Runtime.getRuntime().maxMemory() >> 20, heap, heap);
         }
         return false;
     }

@@ -160,8 +160,21 @@ public final class ImageDecoder {
             return height;
         }
 
-        /** The pixels of columns [x, x + w) and rows [y, y + h), which must lie inside the image. */
+        /** Whether the pixels are stored upright (no EXIF rotation to apply): only then can regions be read. */
+        public boolean upright() {
+            return orientation == 1;
+        }
+
+        /** The pixels of columns [x, x + w) and rows [y, y + h), which must lie inside the image; alpha dropped. */
         public RgbImage read(int x, int y, int w, int h) {
+            return read(x, y, w, h, null);
+        }
+
+        /**
+         * {@link #read(int, int, int, int)}, transparent pixels composited over {@code alphaBackground} (their alpha
+         * dropped when it is null), as {@link ImageDecoder#read(Path, long, Color)} does.
+         */
+        public RgbImage read(int x, int y, int w, int h, Color alphaBackground) {
             if (x < 0 || y < 0 || w < 1 || h < 1 || x + w > width || y + h > height) {
                 throw new BagNetException(file + ": region " + w + "x" + h + " at (" + x + ", " + y
                         + ") is outside the " + width + "x" + height + " image");
@@ -169,7 +182,7 @@ public final class ImageDecoder {
             if (orientation != 1) {
                 throw new BagNetException(file + ": EXIF-rotated JPEGs cannot be read by regions; rotate the file");
             }
-            return decode(new Rectangle(x, y, w, h), null);
+            return decode(new Rectangle(x, y, w, h), alphaBackground);
         }
 
         private RgbImage decode(Rectangle region, Color alphaBackground) {

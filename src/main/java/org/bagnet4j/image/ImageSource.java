@@ -22,6 +22,14 @@ public interface ImageSource extends AutoCloseable {
      */
     void read(int x, int y, int width, int height, float[] dst);
 
+    /**
+     * Whether any pixel read so far was not fully opaque (its alpha dropped or composited over a colour), for a
+     * source decoded from a file; false by default.
+     */
+    default boolean transparent() {
+        return false;
+    }
+
     /** Releases what the source holds open (a file); nothing by default. */
     @Override
     default void close() {

@@ -46,14 +46,18 @@ class StreamingCommandTest {
         return ReferenceFixtures.exec(command);
     }
 
+    /** The image is read from its file band by band: decoding it whole would not fit the heap either. */
     @Test
     @SuppressWarnings("unchecked")
     void classifyStreamsWhatDoesNotFitTheHeap(@TempDir Path dir) throws Exception {
-        Path file = bigImage(dir, 1200, 1100);
+        Path file = bigImage(dir, 5000, 3000);
         BagNet model = BagNet.embedded();
         var input = model.preprocessing().withSize(0, 0).apply(org.bagnet4j.image.ImageDecoder.read(file));
         assertThat(model.activationBytes(1, input.height(), input.width())).as("more than the child's heap")
                 .isGreaterThan(80L << 20);
+        // The command decoded the whole file before (and ran out of memory on this image).
+        assertThat(input.size() * 4L + 5000 * 3000 * 3L).as("the input tensor and the decoded image it is made "
+                + "from: more than the child's heap").isGreaterThan(80L << 20);
         float[] expected = model.classScores(input)[0];
 
         String out = smallHeap("classify", "--no-resize", "--json", "--top", "3", file.toString());
