@@ -95,6 +95,11 @@ public final class BagNet extends Model {
         return network.macs(height, width);
     }
 
+    /** Multiply-accumulates of {@link #denseLogits} for {@code classes} classes on one input of this size. */
+    public long denseMacs(int height, int width, int classes) {
+        return network.macs(height, width, true, classes);
+    }
+
     public BagNetConfig config() {
         return network.config();
     }

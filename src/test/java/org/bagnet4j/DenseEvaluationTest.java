@@ -54,4 +54,16 @@ class DenseEvaluationTest {
             assertClose(what, dense.data(), perWindow, 1e-4);
         }
     }
+
+    /**
+     * The arithmetic of a 224x224 full-resolution map (dense pass over the 224 + q - 1 padded input, one class), as
+     * counted layer by layer outside bagnet4j: every layer at every position its valid output has, the stem
+     * composed, the classifier for one class.
+     */
+    @ParameterizedTest
+    @CsvSource({"bagnet9, 232, 680386892544", "bagnet17, 240, 710716214016", "bagnet33, 256, 860414302976"})
+    void denseMacsCountEveryLayerAtEveryWindow(String preset, int padded, long macs) {
+        BagNet model = BagNet.withRandomWeights(BagNetConfig.preset(preset), 1, 1);
+        assertThat(model.denseMacs(padded, padded, 1)).isEqualTo(macs);
+    }
 }

@@ -186,15 +186,23 @@ public final class Network {
      * the part of a downsample that is added), except that Winograd layers count as their direct convolution.
      */
     public long macs(int height, int width) {
+        return macs(height, width, false, config.numClasses());
+    }
+
+    /**
+     * Multiply-accumulates of a pass at the given input size: image scores (the grid pooled before the classifier),
+     * or with {@code dense} the evidence for {@code classes} classes at every stride-1 window.
+     */
+    public long macs(int height, int width, boolean dense, int classes) {
         int h = stem.outputSize(height);
         int w = stem.outputSize(width);
         long total = (long) h * w * stem.macsPerPixel();
-        for (Bottleneck b : blocks) {
+        for (Bottleneck b : dense ? denseBlocks : blocks) {
             total += b.macs(h, w);
             h = b.outputSize(h);
             w = b.outputSize(w);
         }
-        return total + classifier.macsPerPixel();
+        return total + (dense ? (long) h * w : 1) * classes * classifier.inChannels();
     }
 
     /**
