@@ -69,7 +69,9 @@ public final class ImageDecoder {
     /**
      * Opens an image for reading by regions: each {@link Regions#read} decodes the file from its start but keeps
      * only the rows and columns asked for, so memory stays that of the region (JPEG, PNG, BMP and GIF decode row
-     * by row). EXIF-rotated JPEGs cannot be read this way.
+     * by row). A PNG of 8- or 16-bit samples (no palette) is read in one pass instead when regions come top to
+     * bottom, the last region's rows kept for the next ({@link PngRows}). EXIF-rotated JPEGs cannot be read this
+     * way.
      */
     public static Regions openRegions(Path file, long maxPixels) {
         if (!Files.isRegularFile(file)) {
@@ -81,7 +83,9 @@ public final class ImageDecoder {
         } catch (IOException e) {
             throw new BagNetException(file + ": cannot open (" + BagNetException.reason(e) + ")");
         }
-        return open(file.toString(), in, () -> Exif.orientation(file), maxPixels);
+        Regions regions = open(file.toString(), in, () -> Exif.orientation(file), maxPixels);
+        regions.path = file;
+        return regions;
     }
 
     /**
@@ -140,6 +144,11 @@ public final class ImageDecoder {
         private final int height;
         /** EXIF orientation (1: as stored). */
         private final int orientation;
+        /** The file, when the image is one (not bytes in memory). */
+        private Path path;
+        /** A PNG file's rows for reading by regions, once the first region is asked for; null for the rest. */
+        private PngRows png;
+        private boolean pngOpened;
 
         private Regions(String file, ImageInputStream in, ImageReader reader, IntSupplier jpegOrientation)
                 throws IOException {
@@ -182,7 +191,22 @@ public final class ImageDecoder {
             if (orientation != 1) {
                 throw new BagNetException(file + ": EXIF-rotated JPEGs cannot be read by regions; rotate the file");
             }
-            return decode(new Rectangle(x, y, w, h), alphaBackground);
+            PngRows rows = png();
+            return rows != null ? rows.read(x, y, w, h, alphaBackground)
+                    : decode(new Rectangle(x, y, w, h), alphaBackground);
+        }
+
+        /** The file's rows read in one pass, for the PNGs {@link PngRows} takes; null for the rest. */
+        private PngRows png() {
+            if (!pngOpened) {
+                pngOpened = true;
+                try {
+                    png = path != null && reader.getFormatName().equalsIgnoreCase("png") ? PngRows.open(path) : null;
+                } catch (IOException e) {
+                    throw failure(file, e);
+                }
+            }
+            return png;
         }
 
         private RgbImage decode(Rectangle region, Color alphaBackground) {
@@ -207,6 +231,9 @@ public final class ImageDecoder {
 
         @Override
         public void close() {
+            if (png != null) {
+                png.close();
+            }
             reader.dispose();
             closeQuietly(in);
         }
@@ -225,7 +252,7 @@ public final class ImageDecoder {
     }
 
     /** A file channel read on an interrupted thread closes the channel: the read fails, and says why. */
-    private static BagNetException interrupted(String file) {
+    static BagNetException interrupted(String file) {
         return new BagNetException(file + ": reading stopped because the calling thread was interrupted");
     }
 

@@ -92,7 +92,7 @@ public record RgbImage(int width, int height, byte[] rgb, boolean transparent) {
     }
 
     /** Stores one pixel, composited over {@code under} by its alpha unless that is null (alpha dropped). */
-    private static void put(byte[] rgb, int o, int r, int g, int b, int alpha, int[] under) {
+    static void put(byte[] rgb, int o, int r, int g, int b, int alpha, int[] under) {
         if (under != null && alpha < 255) {
             int rest = 255 - alpha;
             r = (r * alpha + under[0] * rest + 127) / 255;
