@@ -16,8 +16,8 @@ import org.bagnet4j.BagNetException;
 
 /**
  * A PNG read band by band in one pass over the file: ImageIO's reader decodes a file from its first row for every
- * region asked for, so reading an image in bands cost time growing with the square of its height (104 s for the
- * bands of a 8192x8192 PNG). Here each row is inflated and unfiltered once, and the rows of the last band are kept
+ * region asked for, so reading an image in bands took time growing with the square of its height (111 s for the
+ * bands of an 8192x8192 PNG). Here each row is inflated and unfiltered once, and the rows of the last band are kept
  * for the next one, which overlaps it. Only what ImageIO would give as raw samples is taken on: non-interlaced 8-
  * and 16-bit gray, gray with alpha, RGB and RGBA without a tRNS or iCCP chunk; {@link #open} declines anything
  * else.
