@@ -253,9 +253,9 @@ final class ClassifyCommand {
 
     /**
      * Whether an image is read from its file band by band as it is evaluated, never decoded whole: a BagNet's input
-     * with --no-resize that is too large to run whole (the file's header tells its size), in an upright file (an
-     * EXIF-rotated JPEG cannot be read by regions). A header that cannot be read is left to the whole decoding,
-     * which says what is wrong.
+     * with --no-resize that is too large to run whole (the file's header tells its size) and within the pixel limit
+     * once padded, in an upright file (an EXIF-rotated JPEG cannot be read by regions). Anything else is left to
+     * the whole decoding, which says what is wrong.
      */
     private static boolean streamsFromFile(Model model, Path file, Preprocessing prep, ImageReading reading,
             LargeImages large) {
@@ -263,9 +263,12 @@ final class ClassifyCommand {
             return false;
         }
         try (ImageDecoder.Regions header = ImageDecoder.openRegions(file, reading.maxPixels())) {
-            int border = 2 * prep.pad();
-            return header.upright() && !large.runsWhole(model, 1, header.height() + border, header.width() + border,
-                    file.toString());
+            long border = 2L * prep.pad();
+            long height = header.height() + border;
+            long width = header.width() + border;
+            return header.upright() && height * width <= reading.maxPixels()
+                    && Math.max(height, width) < Integer.MAX_VALUE
+                    && !large.runsWhole(model, 1, (int) height, (int) width, file.toString());
         } catch (BagNetException e) {
             return false;
         }
@@ -337,8 +340,8 @@ final class ClassifyCommand {
             if (group.getFirst().fromFile()) {
                 BagNet bagNet = (BagNet) model;
                 try (ImageSource source = bagNet.imageSource(first, reading.maxPixels(), reading.alphaBackground())) {
-                    scores = new float[][] {bagNet.stream(source, new StreamRequest().progress(large.progress(name)))
-                            .scores()};
+                    scores = new float[][] {bagNet.stream(source, new StreamRequest().maxPixels(reading.maxPixels())
+                            .progress(large.progress(name))).scores()};
                     reading.warnIfTransparent(first, source.transparent(), messages::add);
                 }
             } else {
