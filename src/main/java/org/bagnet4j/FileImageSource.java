@@ -16,7 +16,6 @@ final class FileImageSource implements ImageSource {
     private final ImageDecoder.Regions regions;
     private final Preprocessing preprocessing;
     private final Color alphaBackground;
-    private final int pad;
     private boolean transparent;
 
     /** @param alphaBackground the colour transparent pixels are composited over, or null to drop their alpha */
@@ -24,17 +23,16 @@ final class FileImageSource implements ImageSource {
         this.regions = ImageDecoder.openRegions(file, maxPixels);
         this.preprocessing = preprocessing;
         this.alphaBackground = alphaBackground;
-        this.pad = preprocessing.pad();
     }
 
     @Override
     public int width() {
-        return regions.width() + 2 * pad;
+        return regions.width() + 2 * preprocessing.pad();
     }
 
     @Override
     public int height() {
-        return regions.height() + 2 * pad;
+        return regions.height() + 2 * preprocessing.pad();
     }
 
     @Override
@@ -45,6 +43,7 @@ final class FileImageSource implements ImageSource {
     @Override
     public void read(int x, int y, int width, int height, float[] dst) {
         // The part of the window that lies in the image (the rest is the padding), in the image's coordinates.
+        int pad = preprocessing.pad();
         int x0 = Math.max(x - pad, 0);
         int y0 = Math.max(y - pad, 0);
         int x1 = Math.min(x + width - pad, regions.width());

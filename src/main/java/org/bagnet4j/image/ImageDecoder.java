@@ -83,9 +83,7 @@ public final class ImageDecoder {
         } catch (IOException e) {
             throw new BagNetException(file + ": cannot open (" + BagNetException.reason(e) + ")");
         }
-        Regions regions = open(file.toString(), in, () -> Exif.orientation(file), maxPixels);
-        regions.path = file;
-        return regions;
+        return open(file.toString(), file, in, () -> Exif.orientation(file), maxPixels);
     }
 
     /**
@@ -94,13 +92,17 @@ public final class ImageDecoder {
      */
     public static RgbImage read(byte[] data, String name, long maxPixels, Color alphaBackground) {
         ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(data));
-        try (Regions image = open(name, in, () -> Exif.orientation(data), maxPixels)) {
+        try (Regions image = open(name, null, in, () -> Exif.orientation(data), maxPixels)) {
             return Exif.apply(image.decode(null, alphaBackground), image.orientation);
         }
     }
 
-    /** Opens {@code in} (closed on failure) as an image whose size is within the pixel limit. */
-    private static Regions open(String file, ImageInputStream in, IntSupplier jpegOrientation, long maxPixels) {
+    /**
+     * Opens {@code in} (closed on failure) as an image whose size is within the pixel limit; {@code path} is the file
+     * it reads, or null for bytes in memory.
+     */
+    private static Regions open(String file, Path path, ImageInputStream in, IntSupplier jpegOrientation,
+            long maxPixels) {
         try {
             Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
             if (!readers.hasNext()) {
@@ -111,7 +113,7 @@ public final class ImageDecoder {
             Regions regions;
             try {
                 reader.setInput(in, true, false);
-                regions = new Regions(file, in, reader, jpegOrientation);
+                regions = new Regions(file, path, in, reader, jpegOrientation);
             } catch (IOException | RuntimeException e) {
                 reader.dispose();
                 throw e;
@@ -144,15 +146,16 @@ public final class ImageDecoder {
         private final int height;
         /** EXIF orientation (1: as stored). */
         private final int orientation;
-        /** The file, when the image is one (not bytes in memory). */
-        private Path path;
+        /** The file, when the image is one (null for bytes in memory). */
+        private final Path path;
         /** A PNG file's rows for reading by regions, once the first region is asked for; null for the rest. */
         private PngRows png;
         private boolean pngOpened;
 
-        private Regions(String file, ImageInputStream in, ImageReader reader, IntSupplier jpegOrientation)
+        private Regions(String file, Path path, ImageInputStream in, ImageReader reader, IntSupplier jpegOrientation)
                 throws IOException {
             this.file = file;
+            this.path = path;
             this.in = in;
             this.reader = reader;
             this.width = reader.getWidth(0);

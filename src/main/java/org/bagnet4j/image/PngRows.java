@@ -36,7 +36,6 @@ final class PngRows {
 
     private final String file;
     private final ImageInputStream in;
-    private final int width;
     private final int height;
     /** Samples per pixel and bytes per sample. */
     private final int channels;
@@ -60,7 +59,6 @@ final class PngRows {
             long afterHeader) {
         this.file = file;
         this.in = in;
-        this.width = width;
         this.height = height;
         this.channels = channels;
         this.sampleBytes = sampleBytes;

@@ -69,8 +69,8 @@ public final class HeatmapBenchmark {
             double perPatchMacs = (double) size * size * model.macs(q, q);
             double passes = d * 1e3 / forward;
             double bound = denseMacs / forwardMacs;
-            System.out.printf(Locale.ROOT, "| %s | %.1f | %.2f | %.1f | %.0f G / %.2f G = %.1f | %.0f%% | %.1f | %.1fx | "
-                    + "%,.0f G / %.0f G = %.1fx | %.3g | %.1e |%n", preset, forward, d, passes, denseMacs / 1e9,
+            System.out.printf(Locale.ROOT, "| %s | %.1f | %.2f | %.1f | %.0f G / %.2f G = %.1f | %.0f%% | %.1f | "
+                    + "%.1fx | %,.0f G / %.0f G = %.1fx | %.3g | %.1e |%n", preset, forward, d, passes, denseMacs / 1e9,
                     forwardMacs / 1e9, bound, 100 * bound / passes, p, p / d, perPatchMacs / 1e9, denseMacs / 1e9,
                     perPatchMacs / denseMacs, maxAbs(patchBand), maxDifference(denseBand, patchBand));
         }
