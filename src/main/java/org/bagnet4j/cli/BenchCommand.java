@@ -3,25 +3,30 @@ package org.bagnet4j.cli;
 import static org.bagnet4j.BagNetException.printable;
 
 import java.io.PrintStream;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 import java.util.Random;
 import java.util.Set;
 
 import org.bagnet4j.Architecture;
 import org.bagnet4j.Model;
+import org.bagnet4j.kernels.KernelTimes;
 import org.bagnet4j.tensor.Tensor;
 import org.bagnet4j.weights.Json;
 
 /**
  * {@code bench}: latency of the class scores of one batch, after a warm-up, with median and minimum per image,
- * images per second and GFLOP/s (2 x multiply-accumulates / time). Random weights with --preset.
+ * images per second and GFLOP/s (2 x multiply-accumulates / time). Random weights with --preset. With --layers,
+ * as many passes again with every kernel timed ({@link KernelTable}).
  */
 final class BenchCommand {
     /** Options that take no value. */
-    static final Set<String> SWITCHES = Set.of("json");
+    static final Set<String> SWITCHES = Set.of("json", "layers");
     /** Every option the command accepts (its help lists each). */
-    static final Set<String> OPTIONS = Set.of("model", "preset", "size", "batch", "threads", "iters", "warmup", "json");
+    static final Set<String> OPTIONS = Set.of("model", "preset", "size", "batch", "threads", "iters", "warmup", "json",
+            "layers");
     private BenchCommand() {
     }
 
@@ -54,18 +59,41 @@ final class BenchCommand {
         }
         Arrays.sort(ms);
         double median = ms[iters / 2];
+        KernelTable kernels = options.has("layers") ? profile(model, images, iters) : null;
         double gflops = 2.0 * model.macs(size, size) / (median / 1e3) / 1e9;
         if (options.has("json")) {
             out.printf(Locale.ROOT, "{\"model\":%s,\"size\":%d,\"batch\":%d,\"threads\":%d,\"median_ms\":%.3f,"
-                    + "\"min_ms\":%.3f,\"images_per_s\":%.2f,\"gflops\":%.1f}%n", Json.quote(model.architecture().name()),
-                    size, batch, threads, median, ms[0], 1e3 / median, gflops);
+                    + "\"min_ms\":%.3f,\"images_per_s\":%.2f,\"gflops\":%.1f%s}%n", Json.quote(model.architecture().name()),
+                    size, batch, threads, median, ms[0], 1e3 / median, gflops,
+                    kernels == null ? "" : "," + kernels.jsonFields());
         } else {
             out.printf(Locale.ROOT, "%s %dx%d, batch %d, %d threads, %d iterations after %d warm-up:%n",
                     printable(model.architecture().name()), size, size, batch, threads, iters, warmup);
             out.printf(Locale.ROOT, "  per image: median %.1f ms, min %.1f ms; %.1f images/s; %.1f GFLOP/s "
                     + "(%.2f G multiply-accumulates)%n", median, ms[0], 1e3 / median, gflops,
                     model.macs(size, size) / 1e9);
+            if (kernels != null) {
+                kernels.print(out, batch);
+            }
         }
         return 0;
+    }
+
+    /** Runs {@code passes} more passes with every kernel call timed. */
+    private static KernelTable profile(Model model, Tensor images, int passes) {
+        List<List<KernelTimes.Call>> calls = new ArrayList<>();
+        long[] nanos = new long[passes];
+        KernelTimes times = KernelTimes.start();
+        try {
+            for (int i = 0; i < passes; i++) {
+                long start = System.nanoTime();
+                model.classScores(images);
+                nanos[i] = System.nanoTime() - start;
+                calls.add(times.take());
+            }
+        } finally {
+            times.stop();
+        }
+        return KernelTable.of(calls, nanos);
     }
 }

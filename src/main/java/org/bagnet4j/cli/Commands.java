@@ -83,8 +83,9 @@ public final class Commands {
                    Runs until Ctrl-C or SIGTERM, which let the requests in flight finish (for up to a minute).
                    Requests write nothing to disk.
               bench [--model M | --preset NAME] [--size 224] [--batch 1] [--threads T] [--iters 20]
-                   [--warmup 5] [--json]
-                   median and minimum latency per image, images/s and GFLOP/s of the class scores. Presets:
+                   [--warmup 5] [--layers] [--json]
+                   median and minimum latency per image, images/s and GFLOP/s of the class scores; --layers:
+                   also each kernel of a pass (median ms, GFLOP/s) and the totals per kind of layer. Presets:
                    bagnet9|17|33, resnet18|34|50|101|152, wide_resnet50_2|101_2, vgg11|13|16|19[_bn],
                    densenet121|161|169|201 (random weights).
               run  [--model M.safetensors] --input X.npy --output Y.npy [--grid] [--threads T]

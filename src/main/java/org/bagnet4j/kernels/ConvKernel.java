@@ -101,6 +101,31 @@ public final class ConvKernel {
 
     private static void execute(PackedConv layer, Geometry g, Tensor input, PreActivation pre, Tensor out,
             Tensor residual, boolean relu, Workers workers) {
+        long timer = KernelTimes.begin();
+        try {
+            runTasks(layer, g, input, pre, out, residual, relu, workers);
+        } finally {
+            if (timer != KernelTimes.OFF) {
+                KernelTimes.end(timer, kind(layer, out, residual != null, pre != null),
+                        KernelTimes.plane(input.height(), input.width(), input.channels()) + " -> "
+                                + KernelTimes.plane(out.height(), out.width(), layer.outChannels),
+                        (long) out.batch() * out.height() * out.width() * layer.macsPerPixel());
+            }
+        }
+    }
+
+    /** A layer's kind in a profile: "conv 3x3 stride 2", "conv 1x1 + residual", "fully connected" ... */
+    private static String kind(PackedConv layer, Tensor out, boolean residual, boolean preActivated) {
+        if (layer.kernel == 1 && out.height() == 1 && out.width() == 1 && !residual) {
+            return "fully connected";
+        }
+        return "conv " + layer.kernel + "x" + layer.kernel + (layer.stride > 1 ? " stride " + layer.stride : "")
+                + (layer.dilation > 1 ? " dilated" : "") + (residual ? " + residual" : "")
+                + (preActivated ? " (bn-relu input)" : "");
+    }
+
+    private static void runTasks(PackedConv layer, Geometry g, Tensor input, PreActivation pre, Tensor out,
+            Tensor residual, boolean relu, Workers workers) {
         int rows = out.batch() * out.height() * out.width();
         int rowTasks = (rows + ROWS_PER_TASK - 1) / ROWS_PER_TASK;
         // Few row tasks (late stages, the fully connected layer): split the output channels too, so that there are

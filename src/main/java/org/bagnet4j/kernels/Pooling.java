@@ -1,5 +1,7 @@
 package org.bagnet4j.kernels;
 
+import java.util.function.IntConsumer;
+
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 
@@ -44,7 +46,7 @@ public final class Pooling {
             throw new BagNetException("pooling output " + out + " (from channel " + outOffset + ") does not fit " + in);
         }
         int stridePerPixel = out.channels();
-        workers.parallelFor(out.batch() * out.height(), row -> {
+        forEachRow("max pool", kernel, in, out.height(), out.width(), workers, row -> {
             int n = row / out.height();
             int y = row % out.height();
             int top = y * stride - padding;
@@ -88,7 +90,8 @@ public final class Pooling {
         }
         Tensor out = take(in, kernel, stride, 0, workspace);
         float divisor = kernel * kernel;
-        workers.parallelFor(out.batch() * out.height(), row -> {
+        forEachRow(pre == null ? "average pool" : "average pool (bn-relu input)", kernel, in, out.height(),
+                out.width(), workers, row -> {
             int n = row / out.height();
             int y = row % out.height();
             for (int x = 0; x < out.width(); x++) {
@@ -122,7 +125,7 @@ public final class Pooling {
         }
         Tensor out = workspace.take(in.batch(), side, side, in.channels());
         int c = in.channels();
-        workers.parallelFor(out.batch() * side, row -> {
+        forEachRow("adaptive average pool", 0, in, side, side, workers, row -> {
             int n = row / side;
             int y = row % side;
             int top = binStart(y, in.height(), side);
@@ -146,6 +149,23 @@ public final class Pooling {
             }
         });
         return out;
+    }
+
+    /**
+     * Runs {@code body} for each output row of the batch, timed as one kernel ({@link KernelTimes}) of this kind and
+     * window (0: adaptive).
+     */
+    private static void forEachRow(String kind, int kernel, Tensor in, int outHeight, int outWidth, Workers workers,
+            IntConsumer body) {
+        long timer = KernelTimes.begin();
+        try {
+            workers.parallelFor(in.batch() * outHeight, body);
+        } finally {
+            if (timer != KernelTimes.OFF) {
+                KernelTimes.end(timer, kernel > 0 ? kind + " " + kernel + "x" + kernel : kind, KernelTimes.plane(in.height(), in.width(), in.channels()) + " -> "
+                        + KernelTimes.plane(outHeight, outWidth, in.channels()), 0);
+            }
+        }
     }
 
     private static int binStart(int i, int size, int bins) {

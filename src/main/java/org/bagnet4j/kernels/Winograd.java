@@ -153,6 +153,20 @@ public final class Winograd {
             throw new BagNetException("input " + input.height() + "x" + input.width()
                     + " is smaller than the 3x3 kernel");
         }
+        long timer = KernelTimes.begin();
+        try {
+            return transform(input, readHeight, readWidth, outHeight, outWidth, workers, workspace);
+        } finally {
+            if (timer != KernelTimes.OFF) {
+                KernelTimes.end(timer, "conv 3x3 Winograd", KernelTimes.plane(input.height(), input.width(),
+                        inChannels) + " -> " + KernelTimes.plane(outHeight, outWidth, outChannels),
+                        (long) input.batch() * outHeight * outWidth * inChannels * outChannels * 9);
+            }
+        }
+    }
+
+    private Tensor transform(Tensor input, int readHeight, int readWidth, int outHeight, int outWidth,
+            Workers workers, Workspace workspace) {
         Tiling tiling = new Tiling(input.batch(), input.height(), input.width(), Math.min(readHeight, input.height()),
                 Math.min(readWidth, input.width()), padding, outHeight, outWidth);
         Tensor[] spectra = new Tensor[FREQUENCIES];

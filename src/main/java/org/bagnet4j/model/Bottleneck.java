@@ -2,6 +2,7 @@ package org.bagnet4j.model;
 
 import org.bagnet4j.BagNetException;
 import org.bagnet4j.kernels.ConvKernel;
+import org.bagnet4j.kernels.KernelTimes;
 import org.bagnet4j.kernels.PackedConv;
 import org.bagnet4j.kernels.Winograd;
 import org.bagnet4j.kernels.Workers;
@@ -138,6 +139,20 @@ public record Bottleneck(PackedConv reduce, PackedConv spatial, Winograd winogra
         if (x.channels() != reduce.inChannels()) {
             throw new BagNetException("block expects " + reduce.inChannels() + " input channels, got " + x.channels());
         }
+        long timer = KernelTimes.begin();
+        try {
+            runBands(x, workers);
+        } finally {
+            if (timer != KernelTimes.OFF) {
+                String plane = KernelTimes.plane(x.height(), x.width(), x.channels());
+                KernelTimes.end(timer, "bottleneck of 1x1 convs + residual, in bands", plane + " -> " + plane,
+                        x.batch() * macs(x.height(), x.width()));
+            }
+        }
+        return x;
+    }
+
+    private void runBands(Tensor x, Workers workers) {
         float[] data = x.data();
         int pixels = x.batch() * x.height() * x.width();
         int channels = x.channels();
@@ -156,7 +171,6 @@ public record Bottleneck(PackedConv reduce, PackedConv spatial, Winograd winogra
             ConvKernel.runRows(spatial, buffers[0], 0, buffers[1], 0, null, 0, rows, true);
             ConvKernel.runRows(expand, buffers[1], 0, data, start * channels, data, start * channels, rows, true);
         });
-        return x;
     }
 
     /** Whether the output overwrites the input: an identity shortcut that the spatial convolution did not crop. */
