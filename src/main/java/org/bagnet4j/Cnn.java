@@ -43,8 +43,7 @@ public final class Cnn extends Model {
 
     @Override
     public long activationBytes(int batch, int height, int width) {
-        long one = network.activationBytes(height, width);
-        return one > Long.MAX_VALUE / batch ? Long.MAX_VALUE : batch * one;
+        return network.activationBytes(batch, height, width);
     }
 
     /** Input pixels between neighbouring cells of the last feature map, on large inputs (32 for these families). */

@@ -83,6 +83,13 @@ public final class PackedConv {
         return new PackedConv(inChannels, outChannels, kernel, stride, padding, 1, packed, paddedBias);
     }
 
+    /** The weight of output channel {@code out}, input channel {@code in}, kernel tap {@code tap} = ky * kernel + kx. */
+    float weight(int out, int in, int tap) {
+        int reduction = kernel * kernel * inChannels;
+        return weights[(out / ConvKernel.NR) * reduction * ConvKernel.NR + (tap * inChannels + in) * ConvKernel.NR
+                + out % ConvKernel.NR];
+    }
+
     /**
      * The same weights (shared, not copied) applied with another stride and dilation: dense evaluation replaces
      * every stride by a dilation of the later kernels.

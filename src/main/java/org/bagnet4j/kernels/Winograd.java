@@ -48,6 +48,8 @@ public final class Winograd {
         {0, 1, -1, 8, -8, 1}};
     /** Tiles per task of the transforms. */
     private static final int TILES_PER_TASK = 4;
+    /** Most tiles per task of a frequency's GEMM (a large map's GEMMs split into bands of tiles). */
+    private static final int GEMM_ROWS = 512;
     /** Each thread's buffers for transforming one tile. */
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
@@ -55,29 +57,44 @@ public final class Winograd {
     private final int outChannels;
     /** Zeros around the input on every side: 0 or 1. */
     private final int padding;
-    /** One 1x1 layer (a GEMM) per frequency: the transformed weights G g G^T. */
-    private final PackedConv[] gemms;
     private final float[] bias;
+    /** The direct convolution whose weights {@link #gemms} are made from on first use, or null once made. */
+    private PackedConv source;
+    /** One 1x1 layer (a GEMM) per frequency: the transformed weights G g G^T; null until first use. */
+    private volatile PackedConv[] gemms;
 
-    private Winograd(int inChannels, int outChannels, int padding, PackedConv[] gemms, float[] bias) {
+    private Winograd(int inChannels, int outChannels, int padding, float[] bias, PackedConv source,
+            PackedConv[] gemms) {
         this.inChannels = inChannels;
         this.outChannels = outChannels;
         this.padding = padding;
-        this.gemms = gemms;
         this.bias = bias;
+        this.source = source;
+        this.gemms = gemms;
+    }
+
+    /** The weights of one output and input channel, tap t = ky * 3 + kx. */
+    private interface Taps {
+        float weight(int out, int in, int tap);
     }
 
     /**
-     * Whether a padded layer over a map of this size is computed faster this way (the standard CNNs, which decide
-     * per call). Measured on VGG's and ResNet's 3x3 layers (benchmarks/README.md): the transforms cost per
-     * multiplication saved about 1/channels, and the 36 GEMMs read their weights once per call, so Winograd wins with
-     * many channels and many tiles (VGG 28x28x512 2.2x, 56x56x256 1.8x, 112x112x128 1.15x, 14x14x512 1.36x) and
-     * loses otherwise (224x224x64 0.7x; ResNet-50's 28x28x128 and 7x7x512 blocks 0.9x).
+     * Whether a padded layer is computed faster this way on this many images of this output size (the standard
+     * CNNs, which decide per call). The transforms cost per multiplication saved about 1/channels, and the 36 GEMMs
+     * read 4x the direct convolution's weights once per call, so Winograd's method wins with 128 or more channels and
+     * enough tiles to share those weights. Measured here on one call, 2 threads, ResNet's and VGG's 3x3 layers
+     * (direct time over Winograd's): one image 28x28x128 1.5-2.1x, 14x14x256 1.7x, 7x7x512 0.9-1.0x (its 38 MB of
+     * weights for 4 tiles), 56x56x64 0.7x; eight images 28x28x128 1.8x, 14x14x256 2.1x, 7x7x512 2.25x, 56x56x64 1.0x;
+     * VGG at 224x224 (one image) 56x56x256 1.8x, 112x112x128 1.15x, 224x224x64 0.7x.
      */
-    public static boolean pays(int outHeight, int outWidth, int inChannels, int outChannels) {
-        int channels = Math.min(inChannels, outChannels);
-        long tiles = (long) ((outHeight + BLOCK - 1) / BLOCK) * ((outWidth + BLOCK - 1) / BLOCK);
-        return channels >= 2 * MIN_CHANNELS && tiles * channels >= 8192;
+    public static boolean pays(int batch, int outHeight, int outWidth, int inChannels, int outChannels) {
+        long tiles = (long) batch * ((outHeight + BLOCK - 1) / BLOCK) * ((outWidth + BLOCK - 1) / BLOCK);
+        return widePays(inChannels, outChannels) && tiles * Math.min(inChannels, outChannels) >= 4096;
+    }
+
+    /** Whether a layer of these widths is ever computed faster this way: {@link #pays} on enough tiles. */
+    public static boolean widePays(int inChannels, int outChannels) {
+        return Math.min(inChannels, outChannels) >= 2 * MIN_CHANNELS;
     }
 
     /** Whether a convolution of this geometry is computed faster this way (a BagNet's, decided once per layer). */
@@ -91,25 +108,48 @@ public final class Winograd {
     }
 
     /**
-     * Transforms weights given in PyTorch's layout [out][in][3][3].
+     * Transforms weights given in PyTorch's layout [out][in][3][3] at once.
      *
      * @param bias per output channel
      * @param padding 0 (valid) or 1 (same size)
      */
     public static Winograd of(float[] weight, float[] bias, int outChannels, int inChannels, int padding) {
-        if (padding < 0 || padding > 1) {
-            throw new BagNetException("Winograd convolution takes padding 0 or 1, got " + padding);
-        }
+        checkPadding(padding);
         if (weight.length != (long) outChannels * inChannels * 9 || bias.length != outChannels) {
             throw new BagNetException("Winograd convolution needs " + outChannels + "x" + inChannels
                     + "x3x3 weights and " + outChannels + " biases");
         }
+        PackedConv[] gemms = transform(outChannels, inChannels, (o, i, t) -> weight[(o * inChannels + i) * 9 + t]);
+        return new Winograd(inChannels, outChannels, padding, bias.clone(), null, gemms);
+    }
+
+    /**
+     * The same convolution as a packed 3x3 stride-1 layer (its bias included, ReLU added), its weights transformed
+     * on first use: for layers that run this way only on the calls where it {@link #pays}.
+     */
+    public static Winograd of(PackedConv conv) {
+        if (conv.kernel != 3 || conv.stride != 1 || conv.dilation != 1) {
+            throw new BagNetException("Winograd convolution takes a 3x3 kernel with stride 1");
+        }
+        checkPadding(conv.padding);
+        return new Winograd(conv.inChannels, conv.outChannels, conv.padding,
+                Arrays.copyOf(conv.bias, conv.outChannels), conv, null);
+    }
+
+    private static void checkPadding(int padding) {
+        if (padding < 0 || padding > 1) {
+            throw new BagNetException("Winograd convolution takes padding 0 or 1, got " + padding);
+        }
+    }
+
+    /** The 36 GEMMs' weights, G g G^T for every pair of channels, computed in double. */
+    private static PackedConv[] transform(int outChannels, int inChannels, Taps taps) {
         float[][] transformed = new float[FREQUENCIES][outChannels * inChannels];
         double[] g = new double[9];
         for (int o = 0; o < outChannels; o++) {
             for (int i = 0; i < inChannels; i++) {
                 for (int t = 0; t < 9; t++) {
-                    g[t] = weight[(o * inChannels + i) * 9 + t];
+                    g[t] = taps.weight(o, i, t);
                 }
                 for (int a = 0; a < TILE; a++) {
                     for (int b = 0; b < TILE; b++) {
@@ -128,7 +168,24 @@ public final class Winograd {
         for (int e = 0; e < FREQUENCIES; e++) {
             gemms[e] = PackedConv.pack(transformed[e], null, outChannels, inChannels, 1, 1);
         }
-        return new Winograd(inChannels, outChannels, padding, gemms, bias.clone());
+        return gemms;
+    }
+
+    /** The GEMMs' weights, transformed now if this is their first use (by one thread; others wait for it). */
+    private PackedConv[] gemms() {
+        PackedConv[] made = gemms;
+        if (made == null) {
+            synchronized (this) {
+                made = gemms;
+                if (made == null) {
+                    PackedConv conv = source;
+                    made = transform(outChannels, inChannels, conv::weight);
+                    gemms = made;
+                    source = null;
+                }
+            }
+        }
+        return made;
     }
 
     /** relu(conv3x3(input) + bias), stride 1, in a tensor taken from {@code workspace}. */
@@ -175,10 +232,20 @@ public final class Winograd {
             spectra[e] = workspace.take(1, 1, tiling.count(), inChannels);
             products[e] = workspace.take(1, 1, tiling.count(), outChannels);
         }
+        PackedConv[] weights = gemms();
         forEachTile(tiling, workers, t -> transformInput(input, tiling, t, spectra));
-        for (int e = 0; e < FREQUENCIES; e++) {
-            ConvKernel.run(gemms[e], spectra[e], products[e], null, false, workers);
-            workspace.give(spectra[e]);
+        // The 36 GEMMs in one parallel loop: on small maps each is too short to be worth a loop of its own.
+        int tiles = tiling.count();
+        int bands = (tiles + GEMM_ROWS - 1) / GEMM_ROWS;
+        workers.parallelFor(FREQUENCIES * bands, task -> {
+            int e = task / bands;
+            int first = task % bands * GEMM_ROWS;
+            int rows = Math.min(GEMM_ROWS, tiles - first);
+            ConvKernel.runRows(weights[e], spectra[e].data(), first * inChannels, products[e].data(),
+                    first * outChannels, null, 0, rows, false);
+        });
+        for (Tensor spectrum : spectra) {
+            workspace.give(spectrum);
         }
         Tensor out = workspace.take(input.batch(), outHeight, outWidth, outChannels);
         forEachTile(tiling, workers, t -> transformOutput(products, tiling, t, out));

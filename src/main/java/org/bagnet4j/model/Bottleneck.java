@@ -16,15 +16,17 @@ import org.bagnet4j.tensor.Workspace;
  * stride instead, computing only the pixels the second one reads; a valid 3x3 makes the main path smaller than the
  * shortcut, and only the shortcut's top-left part is added (and, for a downsample, computed).
  *
- * @param winograd the spatial convolution by Winograd's method where that is faster, else null
+ * @param winograd the spatial convolution by Winograd's method, or null
  * @param winogradMargin with Winograd, how far the spatial convolution's input reaches past the image's last grid
  *     cell (its input for c cells is c + margin wide): what a tile reaching past the image reads of it, see
  *     {@link Winograd#apply(Tensor, int, int, Workers, Workspace)}
  * @param expand the last 1x1 convolution
  * @param downsample null when the shortcut is the block's input itself
+ * @param winogradEveryCall whether {@code winograd} runs on every call (a BagNet's, chosen once per layer, so that
+ *     tiles of any size give the same bits) or only on the calls where it {@link Winograd#pays} (a ResNet's)
  */
 public record Bottleneck(PackedConv reduce, PackedConv spatial, Winograd winograd, int winogradMargin,
-        PackedConv expand, PackedConv downsample) implements Layer {
+        PackedConv expand, PackedConv downsample, boolean winogradEveryCall) implements Layer {
     /** Most weights (floats) of a block that runs band by band: they stay in L2 beside a band's activations. */
     private static final long BANDED_MAX_WEIGHTS = 256 * 1024;
     /** Most pixels per band: a band's activations stay in L2 from the first 1x1 to the residual. */
@@ -32,6 +34,12 @@ public record Bottleneck(PackedConv reduce, PackedConv spatial, Winograd winogra
     /** Bands per thread to aim for, so that the threads finish together. */
     private static final int BANDS_PER_THREAD = 8;
     private static final ThreadLocal<float[][]> BAND_BUFFERS = ThreadLocal.withInitial(() -> new float[2][0]);
+
+    /** A BagNet's block: {@code winograd}, if given, runs on every call. */
+    public Bottleneck(PackedConv reduce, PackedConv spatial, Winograd winograd, int winogradMargin, PackedConv expand,
+            PackedConv downsample) {
+        this(reduce, spatial, winograd, winogradMargin, expand, downsample, true);
+    }
 
     /** The whole input read, see {@link #forward(Tensor, int, int, Workers, Workspace)}. */
     @Override
@@ -52,7 +60,8 @@ public record Bottleneck(PackedConv reduce, PackedConv spatial, Winograd winogra
             return forwardInBands(x, workers);
         }
         Tensor reduced = ConvKernel.apply(reduce, x, null, true, workers, workspace);
-        Tensor mixed = winograd != null
+        Tensor mixed = usesWinograd(reduced.batch(), spatial.outputSize(reduced.height()),
+                spatial.outputSize(reduced.width()))
                 ? winograd.apply(reduced, cellRows + winogradMargin, cellColumns + winogradMargin, workers, workspace)
                 : ConvKernel.apply(spatial, reduced, null, true, workers, workspace);
         workspace.give(reduced);
@@ -101,7 +110,7 @@ public record Bottleneck(PackedConv reduce, PackedConv spatial, Winograd winogra
         long reduced = buffers.take((long) rh * rw * reduce.outChannels());
         int sh = spatial.outputSize(rh);
         int sw = spatial.outputSize(rw);
-        long mixed = winograd != null ? buffers.winograd(sh, sw, spatial.inChannels(), spatial.outChannels())
+        long mixed = usesWinograd(buffers.batch(), sh, sw) ? buffers.winograd(sh, sw, spatial.inChannels(), spatial.outChannels())
                 : buffers.take((long) sh * sw * spatial.outChannels());
         buffers.give(reduced, 1);
         if (outputsInPlace(input.height(), input.width(), sh, sw)) {
@@ -114,6 +123,11 @@ public record Bottleneck(PackedConv reduce, PackedConv spatial, Winograd winogra
         }
         buffers.give(mixed, 1);
         return new Plane(sh, sw, out);
+    }
+
+    private boolean usesWinograd(int batch, int outHeight, int outWidth) {
+        return winograd != null && (winogradEveryCall
+                || Winograd.pays(batch, outHeight, outWidth, spatial.inChannels(), spatial.outChannels()));
     }
 
     /** The block's stride: its spatial convolution's, which a 1x1 one hands to the reduce. */

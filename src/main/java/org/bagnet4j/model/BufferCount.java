@@ -6,15 +6,28 @@ import java.util.Map;
 import org.bagnet4j.tensor.Tensor;
 import org.bagnet4j.tensor.Workspace;
 
-/** Buffers by size, live and most ever live, as {@link Workspace} keeps them: a pass replayed on sizes alone. */
+/**
+ * Buffers by size, live and most ever live, as {@link Workspace} keeps them: a pass replayed on sizes alone. Sizes
+ * are one image's; every buffer of a batch is that many times larger.
+ */
 final class BufferCount {
     private final Map<Long, int[]> bySize = new HashMap<>();
+    private final int batch;
     private boolean tooLarge;
+
+    BufferCount(int batch) {
+        this.batch = batch;
+    }
+
+    /** The batch replayed (some layers choose their method by it). */
+    int batch() {
+        return batch;
+    }
 
     long take(long size) {
         int[] count = bySize.computeIfAbsent(size, s -> new int[2]);
         count[1] = Math.max(count[1], ++count[0]);
-        tooLarge |= size > Tensor.MAX_ELEMENTS;
+        tooLarge |= size > Tensor.MAX_ELEMENTS / batch;
         return size;
     }
 
@@ -47,6 +60,6 @@ final class BufferCount {
         for (Map.Entry<Long, int[]> e : bySize.entrySet()) {
             floats += e.getKey() * e.getValue()[1];
         }
-        return 4 * floats;
+        return floats > Long.MAX_VALUE / 4 / batch ? Long.MAX_VALUE : 4 * floats * batch;
     }
 }

@@ -10,7 +10,7 @@ import org.bagnet4j.tensor.Workspace;
 /**
  * A convolution with its batchnorm folded in, optionally followed by ReLU (a stem, VGG's layers).
  *
- * @param winograd the same convolution (with ReLU) by Winograd's method, used on maps where it is faster
+ * @param winograd the same convolution (with ReLU) by Winograd's method, used on the calls where it is faster
  *     ({@link Winograd#pays}), or null
  */
 record ConvLayer(PackedConv conv, Winograd winograd, boolean relu) implements Layer {
@@ -26,13 +26,22 @@ record ConvLayer(PackedConv conv, Winograd winograd, boolean relu) implements La
 
     @Override
     public Tensor forward(Tensor x, Workers workers, Workspace workspace) {
-        return usesWinograd(outputSize(x.height()), outputSize(x.width()))
+        return usesWinograd(x.batch(), outputSize(x.height()), outputSize(x.width()))
                 ? winograd.apply(x, workers, workspace)
                 : ConvKernel.apply(conv, x, null, relu, workers, workspace);
     }
 
-    private boolean usesWinograd(int height, int width) {
-        return winograd != null && Winograd.pays(height, width, conv.inChannels(), conv.outChannels());
+    private boolean usesWinograd(int batch, int height, int width) {
+        return winograd != null && Winograd.pays(batch, height, width, conv.inChannels(), conv.outChannels());
+    }
+
+    /**
+     * The convolution's Winograd form (weights transformed on first use) where one can {@link Winograd#pays pay} on
+     * some calls: a padded 3x3 with stride 1, wide enough. Else null.
+     */
+    static Winograd winogradWherePays(PackedConv conv) {
+        return conv.kernel() == 3 && conv.stride() == 1 && conv.dilation() == 1 && conv.padding() <= 1
+                && Winograd.widePays(conv.inChannels(), conv.outChannels()) ? Winograd.of(conv) : null;
     }
 
     @Override
@@ -44,7 +53,7 @@ record ConvLayer(PackedConv conv, Winograd winograd, boolean relu) implements La
     public Plane replay(Plane input, BufferCount buffers) {
         int h = outputSize(input.height());
         int w = outputSize(input.width());
-        return new Plane(h, w, usesWinograd(h, w) ? buffers.winograd(h, w, conv.inChannels(), conv.outChannels())
+        return new Plane(h, w, usesWinograd(buffers.batch(), h, w) ? buffers.winograd(h, w, conv.inChannels(), conv.outChannels())
                 : buffers.take((long) h * w * conv.outChannels()));
     }
 

@@ -53,12 +53,14 @@ public final class ConvNet {
         for (ResNetLayout.Block b : layout.blocks()) {
             List<ConvSpec> path = b.path();
             PackedConv downsample = b.downsample() == null ? null : b.downsample().pack(parameters);
-            // Direct 3x3 convolutions: at ResNet's sizes Winograd's method does not pay (Winograd.pays).
             if (b.bottleneck()) {
-                layers.add(new Bottleneck(path.get(0).pack(parameters), path.get(1).pack(parameters), null, 0,
-                        path.get(2).pack(parameters), downsample));
+                PackedConv spatial = path.get(1).pack(parameters);
+                layers.add(new Bottleneck(path.get(0).pack(parameters), spatial, ConvLayer.winogradWherePays(spatial),
+                        0, path.get(2).pack(parameters), downsample, false));
             } else {
-                layers.add(new BasicBlock(path.get(0).pack(parameters), path.get(1).pack(parameters), downsample));
+                PackedConv first = path.get(0).pack(parameters);
+                layers.add(new BasicBlock(first, ConvLayer.winogradWherePays(first), path.get(1).pack(parameters),
+                        downsample));
             }
         }
         ConvSpec fc = layout.classifier();
@@ -95,7 +97,8 @@ public final class ConvNet {
             if (conv == null) {
                 layers.add(new MaxPoolLayer(2, 2, 0, channels));
             } else {
-                layers.add(new ConvLayer(conv.pack(parameters), conv.winograd(parameters), true));
+                PackedConv packed = conv.pack(parameters);
+                layers.add(new ConvLayer(packed, ConvLayer.winogradWherePays(packed), true));
                 channels = conv.out();
             }
         }
@@ -206,11 +209,12 @@ public final class ConvNet {
     }
 
     /**
-     * Bytes of activations one image of this size keeps in a {@link Workspace} (the pass replayed on sizes alone),
-     * or Long.MAX_VALUE when one buffer would exceed a Java array.
+     * Bytes of activations a batch of images of this size keeps in a {@link Workspace} (the pass replayed on sizes
+     * alone; the batch decides where Winograd's method runs), or Long.MAX_VALUE when one buffer would exceed a Java
+     * array.
      */
-    public long activationBytes(int height, int width) {
-        BufferCount buffers = new BufferCount();
+    public long activationBytes(int batch, int height, int width) {
+        BufferCount buffers = new BufferCount(batch);
         Layer.Plane x = new Layer.Plane(height, width, 0L);
         for (Layer layer : layers) {
             Layer.Plane next = layer.replay(x, buffers);

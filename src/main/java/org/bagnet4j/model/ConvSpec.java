@@ -6,7 +6,6 @@ import java.util.function.Function;
 
 import org.bagnet4j.kernels.PackedConv;
 import org.bagnet4j.kernels.PreActivation;
-import org.bagnet4j.kernels.Winograd;
 
 /**
  * A convolution (or a fully connected layer, a 1x1 convolution of a single pixel) as a PyTorch state_dict holds it:
@@ -88,14 +87,5 @@ public record ConvSpec(String name, String norm, boolean bias, boolean linear, i
         }
         BatchNorm.Folded f = fold(parameters);
         return PackedConv.pack(f.weight(), f.bias(), out, channels, side, 1);
-    }
-
-    /** The layer by Winograd's method where it can be (3x3, stride 1, wide enough), else null. */
-    public Winograd winograd(Function<String, float[]> parameters) {
-        if (!Winograd.suits(kernel, stride, in, out) || padding > 1) {
-            return null;
-        }
-        BatchNorm.Folded f = fold(parameters);
-        return Winograd.of(f.weight(), f.bias(), out, in, padding);
     }
 }

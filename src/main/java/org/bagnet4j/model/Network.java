@@ -211,7 +211,7 @@ public final class Network {
      * Long.MAX_VALUE when one buffer would exceed a Java array. What a streamed pass sizes its tiles by.
      */
     public long activationBytes(int height, int width) {
-        BufferCount buffers = new BufferCount();
+        BufferCount buffers = new BufferCount(1);
         Layer.Plane x = new Layer.Plane(stem.outputSize(height), stem.outputSize(width), stem.outChannels());
         buffers.take(x.buffer());
         for (Bottleneck b : blocks) {

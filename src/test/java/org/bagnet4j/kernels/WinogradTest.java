@@ -55,6 +55,52 @@ class WinogradTest {
     }
 
     /**
+     * Made from a packed layer, its weights transformed on first use (here by two threads at once), it gives the bits
+     * of the same convolution made from the raw weights; on a map of more tiles than one GEMM task takes (a 96x96
+     * output has 576) too.
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {0, 1})
+    void fromPackedWeightsGivesTheSameBits(int padding) throws Exception {
+        Random rnd = new Random(31 + padding);
+        int in = 70;
+        int out = 129;
+        float[] weight = ConvKernelTest.randomArray(rnd, out * in * 9);
+        float[] bias = ConvKernelTest.randomArray(rnd, out);
+        Tensor input = ConvKernelTest.random(rnd, 1, 96 + 2 - 2 * padding, 97 + 2 - 2 * padding, in);
+        Workers workers = new Workers(2);
+        Tensor expected = Winograd.of(weight, bias, out, in, padding).apply(input, workers, new Workspace());
+        Winograd fromPacked = Winograd.of(PackedConv.pack(weight, bias, out, in, 3, 1, padding));
+        Tensor[] results = new Tensor[2];
+        Thread[] threads = new Thread[2];
+        for (int i = 0; i < 2; i++) {
+            int index = i;
+            threads[i] = Thread.ofPlatform().start(
+                    () -> results[index] = fromPacked.apply(input, new Workers(1), new Workspace()));
+        }
+        for (Thread t : threads) {
+            t.join();
+        }
+        for (Tensor r : results) {
+            assertThat(r.shape()).containsExactly(1, 96, 97, out).containsExactly(expected.shape());
+            // Arrays.equals, not containsExactly: AssertJ's report of a difference would take minutes on 1.6 M values.
+            assertThat(java.util.Arrays.mismatch(r.data(), expected.data())).isEqualTo(-1);
+        }
+    }
+
+    /** Wide layers on enough tiles: the batch counts; fewer than 128 channels never. */
+    @Test
+    void paysOnWideLayersWithEnoughTiles() {
+        assertThat(Winograd.pays(1, 28, 28, 128, 128)).isTrue();
+        assertThat(Winograd.pays(1, 14, 14, 256, 256)).isTrue();
+        assertThat(Winograd.pays(1, 7, 7, 512, 512)).isFalse();
+        assertThat(Winograd.pays(8, 7, 7, 512, 512)).isTrue();
+        assertThat(Winograd.pays(8, 56, 56, 64, 64)).isFalse();
+        assertThat(Winograd.widePays(128, 256)).isTrue();
+        assertThat(Winograd.widePays(64, 256)).isFalse();
+    }
+
+    /**
      * Reading an input up to some edge gives, to the bit, what the input cut at that edge gives: where a block
      * reaches past the edge it reads zeros, whatever lies beyond (the image's whole-pass bits in a tile that reaches
      * past the image).

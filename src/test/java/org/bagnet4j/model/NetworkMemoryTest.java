@@ -42,11 +42,15 @@ class NetworkMemoryTest {
         assertThat(workspace.retainedBytes()).isEqualTo(network.activationBytes(height, width));
     }
 
-    /** The same for the standard CNNs, whose memory estimate decides whether a batch runs. */
+    /**
+     * The same for the standard CNNs, whose memory estimate decides whether a batch runs; the batch decides where
+     * Winograd's method runs (resnet50's 7x7x512 layers at batch 3, not 1; resnet18's 14x14x256 and 7x7x512 at 4).
+     */
     @ParameterizedTest
-    @CsvSource({"resnet18, 64, 48", "resnet50, 71, 90", "resnet50, 224, 224", "vgg, 64, 48", "vgg, 224, 224",
-        "densenet121, 64, 48", "densenet121, 99, 131"})
-    void convNetActivationBytesIsWhatTheWorkspaceKeeps(String preset, int height, int width) {
+    @CsvSource({"resnet18, 1, 64, 48", "resnet50, 1, 71, 90", "resnet50, 1, 224, 224", "resnet50, 3, 224, 224",
+        "resnet18, 4, 112, 112", "vgg, 1, 64, 48", "vgg, 1, 224, 224", "densenet121, 1, 64, 48",
+        "densenet121, 1, 99, 131"})
+    void convNetActivationBytesIsWhatTheWorkspaceKeeps(String preset, int batch, int height, int width) {
         ConvNet network = switch (preset) {
             case "vgg" -> {
                 VggConfig config = new VggConfig("small", 3, List.of(8, VggConfig.POOL, 70, 70, VggConfig.POOL), true,
@@ -59,8 +63,8 @@ class NetworkMemoryTest {
                     zeros(ResNetConfig.preset(preset).tensorShapes()));
         };
         Workspace workspace = new Workspace();
-        network.classScores(Tensor.zeros(1, height, width, 3), new Workers(1), workspace);
-        assertThat(workspace.retainedBytes()).isEqualTo(network.activationBytes(height, width));
+        network.classScores(Tensor.zeros(batch, height, width, 3), new Workers(1), workspace);
+        assertThat(workspace.retainedBytes()).isEqualTo(network.activationBytes(batch, height, width));
     }
 
     /** Zero weights, unit variances: only the sizes matter here. */
