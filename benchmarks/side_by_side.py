@@ -1,15 +1,15 @@
 #!/usr/bin/python3
 """PyTorch's half of benchmarks/side-by-side.sh: the same model for all three engines, and PyTorch's timings.
 
-usage: /usr/bin/python3 benchmarks/side_by_side.py WORK_DIR THREADS ITERS PRESET [PRESET ...]
+usage: /usr/bin/python3 benchmarks/side_by_side.py WORK_DIR THREADS ITERS BATCH PRESET [PRESET ...]
 
 PRESET: bagnet9|17|33, or a torchvision model (resnet50, densenet169, vgg16, ...). For each: seeded random
 weights (as the reference tests make them), saved as a checkpoint and converted with weights-converter/convert.py
 to WORK_DIR/<preset>.safetensors; exported to ONNX as
-WORK_DIR/<preset>.onnx (NCHW, batch 1, 224x224); one input image WORK_DIR/<preset>_input.npy and PyTorch's class
-scores WORK_DIR/<preset>_scores.npy (float64 arithmetic). Then times PyTorch with torch.set_num_threads(THREADS),
-batch 1: eager, and traced + frozen with channels_last (its fastest configuration here), ITERS runs each after a
-warm-up, and writes the medians to WORK_DIR/pytorch.json.
+WORK_DIR/<preset>.onnx (NCHW, BATCH x 3 x 224 x 224); BATCH input images WORK_DIR/<preset>_input.npy and PyTorch's
+class scores WORK_DIR/<preset>_scores.npy (float64 arithmetic). Then times PyTorch with
+torch.set_num_threads(THREADS) on the batch: eager, and traced + frozen with channels_last (its fastest
+configuration here), ITERS runs each after a warm-up, and writes the medians per image to WORK_DIR/pytorch.json.
 """
 import json
 import os
@@ -43,8 +43,8 @@ def median_ms(run, iters):
     return float(np.median(times))
 
 
-def prepare(work, preset):
-    x = image_like(torch.Generator().manual_seed(11), 1, 3, 224, 224).float()
+def prepare(work, preset, batch):
+    x = image_like(torch.Generator().manual_seed(11), batch, 3, 224, 224).float()
     if preset in PRESETS:
         model = randomize(BagNet(preset_config(preset)), seed=7)
     else:
@@ -64,22 +64,22 @@ def prepare(work, preset):
 
 
 def main(argv):
-    work, threads, iters, presets = argv[0], int(argv[1]), int(argv[2]), argv[3:]
+    work, threads, iters, batch, presets = argv[0], int(argv[1]), int(argv[2]), int(argv[3]), argv[4:]
     torch.set_num_threads(threads)
     results = {}
     for preset in presets:
-        model, x = prepare(work, preset)
+        model, x = prepare(work, preset, batch)
         with torch.no_grad():
-            eager = median_ms(lambda: model(x), iters)
+            eager = median_ms(lambda: model(x), iters) / batch
             fast = torch.jit.freeze(torch.jit.trace(model.to(memory_format=torch.channels_last),
                                                     x.to(memory_format=torch.channels_last)))
             xc = x.to(memory_format=torch.channels_last)
-            frozen = median_ms(lambda: fast(xc), iters)
+            frozen = median_ms(lambda: fast(xc), iters) / batch
         results[preset] = {"eager_ms": eager, "frozen_channels_last_ms": frozen}
-        print("%s: PyTorch eager %.1f ms, traced + frozen + channels_last %.1f ms" % (preset, eager, frozen),
-              file=sys.stderr)
+        print("%s: PyTorch eager %.1f ms, traced + frozen + channels_last %.1f ms per image"
+              % (preset, eager, frozen), file=sys.stderr)
     with open(os.path.join(work, "pytorch.json"), "w") as f:
-        json.dump({"torch": torch.__version__, "threads": threads, "results": results}, f)
+        json.dump({"torch": torch.__version__, "threads": threads, "batch": batch, "results": results}, f)
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ import org.bagnet4j.tensor.Tensor;
  * The Java half of side-by-side.sh: times bagnet4j and ONNX Runtime on the files side_by_side.py wrote, checks
  * both against PyTorch's scores, and prints one table with PyTorch's timings from the same run. A ratio below 1
  * means bagnet4j is faster than that engine.
- * Usage: SideBySide WORK_DIR THREADS ITERS PRESET [PRESET ...]
+ * Usage: SideBySide WORK_DIR THREADS ITERS BATCH PRESET [PRESET ...] (times are per image of the batch)
  */
 public final class SideBySide {
     /** Outputs agree when max |out - ref| <= TOLERANCE x max |ref|. */
@@ -36,13 +36,14 @@ public final class SideBySide {
         Path work = Path.of(args[0]);
         int threads = Integer.parseInt(args[1]);
         int iters = Integer.parseInt(args[2]);
+        int batch = Integer.parseInt(args[3]);
         String pytorch = Files.readString(work.resolve("pytorch.json"));
-        System.out.printf(Locale.ROOT, "224x224, batch 1, %d threads, median of %d runs after a warm-up%n%n", threads,
-                iters);
+        System.out.printf(Locale.ROOT, "224x224, batch %d, %d threads, median of %d runs after a warm-up%n%n", batch,
+                threads, iters);
         try (OrtEnvironment env = OrtEnvironment.getEnvironment()) {
             System.out.println("| model | engine | ms per image | bagnet4j time / this time | agrees with PyTorch |");
             System.out.println("|---|---|---|---|---|");
-            for (int i = 3; i < args.length; i++) {
+            for (int i = 4; i < args.length; i++) {
                 String preset = args[i];
                 Npy.Array input = Npy.read(work.resolve(preset + "_input.npy"));
                 float[] reference = Npy.read(work.resolve(preset + "_scores.npy")).data();
@@ -50,8 +51,8 @@ public final class SideBySide {
 
                 Model model = Model.load(work.resolve(preset + ".safetensors"), threads);
                 Tensor images = Tensor.fromNchw(input.data(), s[0], s[1], s[2], s[3]);
-                double ours = medianMs(() -> model.classScores(images)[0], iters);
-                String oursAgree = agreement(model.classScores(images)[0], reference);
+                double ours = medianMs(() -> flat(model.classScores(images)), iters) / batch;
+                String oursAgree = agreement(flat(model.classScores(images)), reference);
 
                 double ort;
                 String ortAgree;
@@ -63,7 +64,7 @@ public final class SideBySide {
                             OnnxTensor x = OnnxTensor.createTensor(env, FloatBuffer.wrap(input.data()),
                                     Arrays.stream(s).asLongStream().toArray())) {
                         Supplier<float[]> run = () -> runOnnx(session, x);
-                        ort = medianMs(run, iters);
+                        ort = medianMs(run, iters) / batch;
                         ortAgree = agreement(run.get(), reference);
                     }
                 }
@@ -79,10 +80,19 @@ public final class SideBySide {
 
     private static float[] runOnnx(OrtSession session, OnnxTensor x) {
         try (OrtSession.Result result = session.run(Map.of("images", x))) {
-            return ((float[][]) result.get(0).getValue())[0];
+            return flat((float[][]) result.get(0).getValue());
         } catch (OrtException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    /** The rows of a batch's scores, one after another. */
+    private static float[] flat(float[][] rows) {
+        float[] all = new float[rows.length * rows[0].length];
+        for (int r = 0; r < rows.length; r++) {
+            System.arraycopy(rows[r], 0, all, r * rows[0].length, rows[r].length);
+        }
+        return all;
     }
 
     /** Median of {@code iters} timed runs after a warm-up of at least 3 runs and 3 seconds (for the JIT). */
