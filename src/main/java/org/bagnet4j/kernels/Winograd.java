@@ -10,12 +10,12 @@ import org.bagnet4j.tensor.Tensor;
 import org.bagnet4j.tensor.Workspace;
 
 /**
- * A 3x3 stride-1 convolution (valid, or padded by 1) with bias and ReLU by Winograd's minimal filtering F(4x4, 3x3) (Lavin and Gray,
- * 2016, interpolation points 0, 1, -1, 2, -2, infinity): every 4x4 block of outputs comes from a 6x6 input tile
- * with 36 products per (input, output) channel pair instead of 144. Inputs and weights are transformed to the 36
- * "frequencies" (weights once, at load), each frequency is one GEMM of tiles x inChannels by inChannels x
- * outChannels run by {@link ConvKernel}, and the results are transformed back. Pays for wide layers only: the
- * transforms cost about as much as a GEMM with a few dozen input channels.
+ * A 3x3 stride-1 convolution (valid, or padded by 1) with bias and ReLU by Winograd's minimal filtering F(4x4, 3x3)
+ * (Lavin and Gray, 2016, interpolation points 0, 1, -1, 2, -2, infinity): every 4x4 block of outputs comes from a
+ * 6x6 input tile with 36 products per (input, output) channel pair instead of 144. Inputs and weights are
+ * transformed to the 36 "frequencies" (weights once: at load, or on first use), each frequency is one GEMM of
+ * tiles x inChannels by inChannels x outChannels run by {@link ConvKernel}, and the results are transformed back.
+ * Pays for wide layers only: the transforms cost about as much as a GEMM with a few dozen input channels.
  */
 public final class Winograd {
     private static final int TILE = 6;
